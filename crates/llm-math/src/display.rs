@@ -1,0 +1,67 @@
+//! Rich output in the evcxr Jupyter kernel.
+//!
+//! When the last expression of a cell is a value with an `evcxr_display`
+//! method, the kernel calls it instead of printing `{:?}`. The method prints
+//! one block per MIME type:
+//!
+//! ```text
+//! EVCXR_BEGIN_CONTENT image/svg+xml
+//! <svg ...>...</svg>
+//! EVCXR_END_CONTENT
+//! ```
+//!
+//! and Jupyter shows the richest type it understands (nbconvert keeps SVG
+//! inline in exported HTML). Outside a kernel, these methods just print those
+//! lines. Used by every notebook.
+
+use crate::error::Error;
+use crate::plot::{Chart, Figure, Grid};
+
+/// Prints one evcxr content block.
+///
+/// # Examples
+/// ```
+/// llm_math::display::emit("text/plain", "hello");
+/// ```
+pub fn emit(mime: &str, content: &str) {
+    println!("EVCXR_BEGIN_CONTENT {mime}\n{content}\nEVCXR_END_CONTENT");
+}
+
+/// Shows a figure, or says on stderr why it could not be drawn (the kernel
+/// shows stderr in red, and the notebook tests treat it as a failure).
+fn show(figure: Result<Figure, Error>) {
+    match figure {
+        Ok(figure) => figure.evcxr_display(),
+        Err(e) => eprintln!("Error: {e}"),
+    }
+}
+
+impl Figure {
+    /// Shows the figure inline (called by the kernel).
+    pub fn evcxr_display(&self) {
+        emit("image/svg+xml", self.svg());
+    }
+}
+
+impl Chart {
+    /// Draws and shows the chart inline (called by the kernel).
+    pub fn evcxr_display(&self) {
+        show(self.render());
+    }
+}
+
+impl Grid {
+    /// Draws and shows every panel as one figure (called by the kernel).
+    pub fn evcxr_display(&self) {
+        show(self.render());
+    }
+}
+
+#[cfg(feature = "tables")]
+impl crate::table::Table {
+    /// Shows the table as HTML, with a plain-text copy (called by the kernel).
+    pub fn evcxr_display(&self) {
+        emit("text/html", &self.to_html());
+        emit("text/plain", &self.to_string());
+    }
+}

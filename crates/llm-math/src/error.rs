@@ -1,0 +1,117 @@
+//! The crate's one error type.
+//!
+//! Every mistake a learner can make in a notebook cell (a shape that does not
+//! fit, an argument out of range, a file that cannot be written) comes back as
+//! an [`Error`] whose message names what was wrong and the values involved, so
+//! the cell can be fixed without reading this crate's source. In a notebook it
+//! costs one `?`.
+
+use std::fmt;
+
+/// Everything that can go wrong in `llm-math`.
+///
+/// The variants carry data, not just a message, so tests (and curious
+/// learners) can match on them.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+///
+/// let err = dot(&[1.0, 2.0], &[1.0, 2.0, 3.0]).unwrap_err();
+/// assert!(matches!(err, Error::ShapeMismatch { op: "dot", .. }));
+/// assert_eq!(
+///     err.to_string(),
+///     "shape mismatch in dot: left is [2], right is [3] (both vectors need the same length)"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Two inputs whose shapes do not fit together, e.g. `(2, 3) · (2, 2)`.
+    #[error("shape mismatch in {op}: left is {left:?}, right is {right:?} ({rule})")]
+    ShapeMismatch {
+        /// The operation that was attempted.
+        op: &'static str,
+        /// Shape of the first (left-hand) input.
+        left: Vec<usize>,
+        /// Shape of the second (right-hand) input.
+        right: Vec<usize>,
+        /// The rule the shapes break, in words.
+        rule: &'static str,
+    },
+    /// One input whose shape is wrong for the operation, e.g. a non-square
+    /// matrix given to an eigen-decomposition.
+    #[error("bad shape in {op}: got {got:?}, expected {expected}")]
+    BadShape {
+        /// The operation that was attempted.
+        op: &'static str,
+        /// The shape that was passed.
+        got: Vec<usize>,
+        /// What the operation needs, in words.
+        expected: &'static str,
+    },
+    /// An argument outside the values the operation accepts.
+    #[error("invalid argument `{name}` = {value}: {why}")]
+    InvalidArgument {
+        /// The parameter's name, as in the function's signature.
+        name: &'static str,
+        /// The value that was passed, formatted.
+        value: String,
+        /// Why it is not allowed, and what would be.
+        why: String,
+    },
+    /// An input containing NaN or an infinity where a finite number is needed.
+    #[error("{op} needs finite numbers, but its input contains {value} at index {index:?}")]
+    NonFinite {
+        /// The operation that was attempted.
+        op: &'static str,
+        /// Where the first non-finite value sits.
+        index: Vec<usize>,
+        /// The value found there (NaN, inf or -inf).
+        value: f64,
+    },
+    /// A numerical routine that did not converge.
+    #[error("{op} did not converge after {iterations} iterations")]
+    NoConvergence {
+        /// The routine that gave up.
+        op: &'static str,
+        /// How many iterations it ran.
+        iterations: usize,
+    },
+    /// A figure that could not be drawn.
+    #[error("cannot draw the figure: {0}")]
+    Plot(String),
+    /// A file that could not be written or read.
+    #[error("cannot write {path}: {message}")]
+    Io {
+        /// The path involved.
+        path: String,
+        /// What the operating system said.
+        message: String,
+    },
+}
+
+/// `Result` with this crate's [`Error`] as the default error type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// Shorthand for [`Error::InvalidArgument`].
+    pub(crate) fn invalid(name: &'static str, value: impl fmt::Display, why: impl Into<String>) -> Self {
+        Error::InvalidArgument { name, value: value.to_string(), why: why.into() }
+    }
+}
+
+/// Returns [`Error::NonFinite`] for the first NaN or infinity in `values`.
+pub(crate) fn check_finite<'a, D: ndarray::Dimension>(
+    op: &'static str,
+    values: &ndarray::ArrayView<'a, f64, D>,
+) -> Result<()> {
+    match values.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        Some((index, &value)) => Err(Error::NonFinite {
+            op,
+            index: ndarray::IntoDimension::into_dimension(index).slice().to_vec(),
+            value,
+        }),
+        None => Ok(()),
+    }
+}

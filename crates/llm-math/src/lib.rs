@@ -1,0 +1,60 @@
+//! # llm-math
+//!
+//! The helper crate of the llm-math notebooks: the maths you need to
+//! understand large language models, on [`ndarray`], with figures and tables
+//! that show inline in the evcxr Jupyter kernel.
+//!
+//! A notebook loads it with one setup cell:
+//!
+//! ```text
+//! :dep llm-math = { path = "../crates/llm-math" }
+//! use llm_math::prelude::*;
+//! ```
+//!
+//! Modules follow the notebooks: [`linalg`] (01), then plotting ([`plot`]),
+//! display glue ([`display`]), seeded randomness ([`random`]) and, with the
+//! `tables` feature, polars tables (`table`). The maths modules never depend
+//! on plotting. Every fallible function returns [`Result`] with one [`Error`]
+//! type whose message says what to fix.
+//!
+//! The crates the notebooks build on are re-exported ([`ndarray`],
+//! [`plotters`], [`statrs`], [`rand`], and `polars` with `tables`), so a
+//! notebook never pins its own versions: two copies of ndarray in one kernel
+//! would not work together.
+
+#![warn(missing_docs)]
+
+pub mod display;
+pub mod error;
+pub mod linalg;
+pub mod plot;
+pub mod random;
+#[cfg(feature = "tables")]
+pub mod table;
+
+pub use error::{Error, Result};
+
+pub use ndarray;
+pub use plotters;
+pub use rand;
+pub use statrs;
+#[cfg(feature = "tables")]
+pub use polars;
+
+/// Everything a notebook needs, with one `use llm_math::prelude::*;`.
+///
+/// Brings in ndarray's prelude (`array!`, `Array1`, `Array2`, `s!`, `Axis`,
+/// …), this crate's functions and types, and `Error`/`Result`.
+pub mod prelude {
+    pub use ndarray::prelude::*;
+
+    pub use crate::error::{Error, Result};
+    pub use crate::linalg::{
+        Pca, Svd, SymEigen, cosine_similarity, covariance, dot, l1_norm, matmul, norm, normalize, pca,
+        project_onto, rotation_2d, svd, sym_eigen,
+    };
+    pub use crate::plot::{Chart, Figure, Grid, grid};
+    pub use crate::random::{SeededRng, normal, randn, randn_vec, seeded_rng, uniform};
+    #[cfg(feature = "tables")]
+    pub use crate::table::Table;
+}

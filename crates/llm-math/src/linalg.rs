@@ -1,0 +1,683 @@
+//! Linear algebra: vectors, matrices, rotations, projections, eigenvectors,
+//! SVD and PCA — the language every layer of an LLM is written in.
+//!
+//! Taught in `notebooks/01-linear-algebra.ipynb`.
+//!
+//! Conventions, as ML code writes them:
+//! - a vector is an `Array1<f64>`; a batch of vectors is an `Array2<f64>` with
+//!   one vector per **row**, shape `(n, d)`;
+//! - a linear map is applied on the right, `Y = X·W` with `X: (n, d_in)`,
+//!   `W: (d_in, d_out)`, `Y: (n, d_out)` (the "row-vector convention"; a
+//!   textbook writes `y = W'·x` with `W' = Wᵀ`).
+//!
+//! Functions take anything that views as an ndarray array: `&Array1<f64>`,
+//! `ArrayView1<f64>`, `&[f64]`, `&[f64; N]`, `&Vec<f64>` (and `&[[f64; N]; M]`
+//! for matrices). Decompositions come from `nalgebra`; this module only
+//! converts shapes, checks inputs and sorts results.
+
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, AsArray, Axis, Ix1, Ix2};
+
+use crate::error::{Error, Result, check_finite};
+
+// ---------------------------------------------------------------------------
+// Vectors
+// ---------------------------------------------------------------------------
+
+/// Dot product of two vectors of the same length.
+///
+/// ```text
+/// a · b = Σᵢ aᵢ bᵢ = |a| |b| cos θ
+/// ```
+///
+/// Shapes: `a: (d,)`, `b: (d,)` → scalar.
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] if the lengths differ.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// assert_eq!(dot(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0])?, 32.0);
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn dot<'a, 'b>(a: impl AsArray<'a, f64, Ix1>, b: impl AsArray<'b, f64, Ix1>) -> Result<f64> {
+    let (a, b) = (a.into(), b.into());
+    same_len("dot", &a, &b)?;
+    Ok(a.dot(&b))
+}
+
+/// Euclidean (L2) length of a vector.
+///
+/// ```text
+/// ‖a‖₂ = √(Σᵢ aᵢ²)
+/// ```
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// assert_eq!(norm(&[3.0, 4.0]), 5.0);
+/// ```
+pub fn norm<'a>(a: impl AsArray<'a, f64, Ix1>) -> f64 {
+    let a = a.into();
+    a.dot(&a).sqrt()
+}
+
+/// Manhattan (L1) length of a vector.
+///
+/// ```text
+/// ‖a‖₁ = Σᵢ |aᵢ|
+/// ```
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// assert_eq!(l1_norm(&[3.0, -4.0]), 7.0);
+/// ```
+pub fn l1_norm<'a>(a: impl AsArray<'a, f64, Ix1>) -> f64 {
+    a.into().iter().map(|x| x.abs()).sum()
+}
+
+/// The unit vector pointing the same way as `a`.
+///
+/// ```text
+/// â = a / ‖a‖₂
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for the zero vector, which has no direction.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// let u = normalize(&[3.0, 4.0])?;
+/// assert_eq!(u, ndarray::array![0.6, 0.8]);
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn normalize<'a>(a: impl AsArray<'a, f64, Ix1>) -> Result<Array1<f64>> {
+    let a = a.into();
+    let length = norm(&a);
+    if length == 0.0 {
+        return Err(Error::invalid("a", format!("{a}"), "the zero vector has no direction to keep"));
+    }
+    Ok(&a / length)
+}
+
+/// Cosine of the angle between two vectors: 1 same direction, 0 orthogonal,
+/// −1 opposite. Length does not matter, only direction.
+///
+/// ```text
+/// cos θ = (a · b) / (‖a‖₂ ‖b‖₂)
+/// ```
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] if the lengths differ; [`Error::InvalidArgument`]
+/// if either vector is zero.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// // (1, 2) and (8, 16) point the same way, so they "mean the same".
+/// assert!((cosine_similarity(&[1.0, 2.0], &[8.0, 16.0])? - 1.0).abs() < 1e-12);
+/// assert_eq!(cosine_similarity(&[1.0, 0.0], &[0.0, 3.0])?, 0.0);
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn cosine_similarity<'a, 'b>(
+    a: impl AsArray<'a, f64, Ix1>,
+    b: impl AsArray<'b, f64, Ix1>,
+) -> Result<f64> {
+    let (a, b) = (a.into(), b.into());
+    same_len("cosine_similarity", &a, &b)?;
+    let (na, nb) = (norm(&a), norm(&b));
+    if na == 0.0 || nb == 0.0 {
+        let which = if na == 0.0 { ("a", a) } else { ("b", b) };
+        return Err(Error::invalid(which.0, format!("{}", which.1), "cosine similarity is undefined for the zero vector"));
+    }
+    // Clamp: rounding can push |cos| a hair above 1, which would break acos.
+    Ok((a.dot(&b) / (na * nb)).clamp(-1.0, 1.0))
+}
+
+/// Vector projection of `v` onto the line spanned by `onto`.
+///
+/// ```text
+/// proj_u(v) = (v · u / u · u) u
+/// ```
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] if the lengths differ; [`Error::InvalidArgument`]
+/// if `onto` is the zero vector.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// let p = project_onto(&[2.0, 3.0], &[1.0, 0.0])?;
+/// assert_eq!(p, ndarray::array![2.0, 0.0]);
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn project_onto<'a, 'b>(
+    v: impl AsArray<'a, f64, Ix1>,
+    onto: impl AsArray<'b, f64, Ix1>,
+) -> Result<Array1<f64>> {
+    let (v, u) = (v.into(), onto.into());
+    same_len("project_onto", &v, &u)?;
+    let uu = u.dot(&u);
+    if uu == 0.0 {
+        return Err(Error::invalid("onto", format!("{u}"), "cannot project onto the zero vector"));
+    }
+    Ok(&u * (v.dot(&u) / uu))
+}
+
+// ---------------------------------------------------------------------------
+// Matrices
+// ---------------------------------------------------------------------------
+
+/// Matrix product.
+///
+/// ```text
+/// C = A·B,   C[i, j] = Σₖ A[i, k] B[k, j]
+/// ```
+///
+/// Shapes: `a: (m, n)`, `b: (n, p)` → `(m, p)`.
+///
+/// # Errors
+/// [`Error::ShapeMismatch`] if the inner dimensions differ.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// let c = matmul(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], &[[7.0, 8.0], [9.0, 10.0], [11.0, 12.0]])?;
+/// assert_eq!(c, ndarray::array![[58.0, 64.0], [139.0, 154.0]]);
+///
+/// let err = matmul(&[[1.0, 2.0]], &[[1.0, 2.0]]).unwrap_err();
+/// assert!(err.to_string().contains("left is [1, 2], right is [1, 2]"));
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn matmul<'a, 'b>(a: impl AsArray<'a, f64, Ix2>, b: impl AsArray<'b, f64, Ix2>) -> Result<Array2<f64>> {
+    let (a, b) = (a.into(), b.into());
+    if a.ncols() != b.nrows() {
+        return Err(Error::ShapeMismatch {
+            op: "matmul",
+            left: a.shape().to_vec(),
+            right: b.shape().to_vec(),
+            rule: "(m×n)·(n×p): the left's columns must equal the right's rows",
+        });
+    }
+    Ok(a.dot(&b)) // (m, n) · (n, p) -> (m, p)
+}
+
+/// Rotation by `theta` radians (counter-clockwise) in the row-vector
+/// convention: `y = x·R` for a row vector `x`, `Y = X·R` for a batch.
+///
+/// ```text
+/// R = [[ cos θ, sin θ],
+///      [−sin θ, cos θ]]
+/// ```
+///
+/// The textbook matrix for column vectors, `y = R'·x`, is the transpose:
+/// `R' = Rᵀ = [[cos θ, −sin θ], [sin θ, cos θ]]`.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// use std::f64::consts::FRAC_PI_2;
+/// let y = matmul(&[[1.0, 0.0]], &rotation_2d(FRAC_PI_2))?; // (1, 2) · (2, 2) -> (1, 2)
+/// assert!((y[[0, 0]] - 0.0).abs() < 1e-12 && (y[[0, 1]] - 1.0).abs() < 1e-12);
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn rotation_2d(theta: f64) -> Array2<f64> {
+    let (s, c) = theta.sin_cos();
+    ndarray::array![[c, s], [-s, c]]
+}
+
+/// The sample covariance matrix of a batch of row vectors.
+///
+/// ```text
+/// C = (X − x̄)ᵀ (X − x̄) / (n − 1)
+/// ```
+///
+/// Shapes: `x: (n, d)` → `(d, d)`.
+///
+/// # Errors
+/// [`Error::BadShape`] with fewer than two rows; [`Error::NonFinite`] for NaN
+/// or infinite entries.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// let c = covariance(&[[1.0, 2.0], [3.0, 6.0]])?;
+/// assert_eq!(c, ndarray::array![[2.0, 4.0], [4.0, 8.0]]);
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn covariance<'a>(x: impl AsArray<'a, f64, Ix2>) -> Result<Array2<f64>> {
+    let x = x.into();
+    if x.nrows() < 2 {
+        return Err(Error::BadShape { op: "covariance", got: x.shape().to_vec(), expected: "at least 2 rows (samples)" });
+    }
+    check_finite("covariance", &x)?;
+    let mean = x.mean_axis(Axis(0)).expect("at least two rows"); // (d,)
+    let centred = &x - &mean; // (n, d) - (d,) -> (n, d)
+    Ok(centred.t().dot(&centred) / (x.nrows() as f64 - 1.0)) // (d, n) · (n, d) -> (d, d)
+}
+
+// ---------------------------------------------------------------------------
+// Decompositions
+// ---------------------------------------------------------------------------
+
+/// Eigenvalues and eigenvectors of a symmetric matrix, largest eigenvalue
+/// first. Returned by [`sym_eigen`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SymEigen {
+    /// Eigenvalues λ, sorted from largest to smallest. Shape `(d,)`.
+    pub values: Array1<f64>,
+    /// Unit eigenvectors as **columns**: `vectors.column(i)` belongs to
+    /// `values[i]`. Shape `(d, d)`. Each is signed so its largest-magnitude
+    /// entry is positive, which makes results repeatable.
+    pub vectors: Array2<f64>,
+}
+
+/// Eigen-decomposition of a symmetric matrix (via `nalgebra`).
+///
+/// ```text
+/// A·v = λ·v,     A = V·diag(λ)·Vᵀ
+/// ```
+///
+/// Shapes: `a: (d, d)` → values `(d,)`, vectors `(d, d)` (columns).
+///
+/// # Errors
+/// [`Error::BadShape`] if `a` is not square or empty; [`Error::NonFinite`]
+/// for NaN/infinite entries; [`Error::InvalidArgument`] if `a` is not
+/// symmetric (within `1e-9` relative to its largest entry): the message names
+/// the first pair that differs.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// let eig = sym_eigen(&[[2.0, 1.0], [1.0, 2.0]])?;
+/// assert!((eig.values[0] - 3.0).abs() < 1e-12 && (eig.values[1] - 1.0).abs() < 1e-12);
+/// // A·v = λ·v for the first eigenvector (1, 1)/√2.
+/// let v = eig.vectors.column(0);
+/// assert!((v[0] - v[1]).abs() < 1e-12);
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn sym_eigen<'a>(a: impl AsArray<'a, f64, Ix2>) -> Result<SymEigen> {
+    let a = a.into();
+    if a.nrows() != a.ncols() || a.is_empty() {
+        return Err(Error::BadShape { op: "sym_eigen", got: a.shape().to_vec(), expected: "a non-empty square matrix (d, d)" });
+    }
+    check_finite("sym_eigen", &a)?;
+    let scale = a.iter().fold(0.0f64, |m, v| m.max(v.abs())).max(1.0);
+    for ((i, j), &v) in a.indexed_iter() {
+        if j > i && (v - a[[j, i]]).abs() > 1e-9 * scale {
+            return Err(Error::invalid(
+                "a",
+                format!("a[{i}][{j}] = {v}, a[{j}][{i}] = {}", a[[j, i]]),
+                "the matrix must be symmetric (use svd for general matrices)",
+            ));
+        }
+    }
+    let eig = nalgebra::SymmetricEigen::new(to_nalgebra(&a));
+    let mut order: Vec<usize> = (0..a.nrows()).collect();
+    order.sort_by(|&i, &j| eig.eigenvalues[j].total_cmp(&eig.eigenvalues[i]));
+    let values = order.iter().map(|&i| eig.eigenvalues[i]).collect();
+    let mut vectors = Array2::zeros(a.raw_dim());
+    for (col, &i) in order.iter().enumerate() {
+        let mut v = vectors.column_mut(col);
+        v.assign(&eig.eigenvectors.column(i).iter().copied().collect::<Array1<f64>>());
+        flip_sign(&mut v);
+    }
+    Ok(SymEigen { values, vectors })
+}
+
+/// A singular value decomposition `A = U·diag(s)·Vᵀ`. Returned by [`svd`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Svd {
+    /// Left singular vectors as columns. Shape `(m, r)` with `r = min(m, n)`.
+    pub u: Array2<f64>,
+    /// Singular values, largest first, all ≥ 0. Shape `(r,)`.
+    pub s: Array1<f64>,
+    /// Right singular vectors as **rows** (that is, `Vᵀ`). Shape `(r, n)`.
+    pub vt: Array2<f64>,
+}
+
+impl Svd {
+    /// The best rank-`k` approximation of the original matrix (Eckart–Young):
+    /// keep the `k` largest singular values.
+    ///
+    /// ```text
+    /// A_k = U[:, :k] · diag(s[:k]) · Vᵀ[:k, :]
+    /// ```
+    ///
+    /// Shapes: → `(m, n)`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] if `k` is 0 or larger than the number of
+    /// singular values.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let a = ndarray::array![[3.0, 0.0], [0.0, 1.0]];
+    /// let a1 = svd(&a)?.low_rank(1)?;
+    /// assert!((&a1 - &ndarray::array![[3.0, 0.0], [0.0, 0.0]]).iter().all(|d| d.abs() < 1e-12));
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
+    pub fn low_rank(&self, k: usize) -> Result<Array2<f64>> {
+        let r = self.s.len();
+        if k == 0 || k > r {
+            return Err(Error::invalid("k", k, format!("the rank must be between 1 and {r} (the number of singular values)")));
+        }
+        let u_k = self.u.slice(ndarray::s![.., ..k]); // (m, k)
+        let s_k = self.s.slice(ndarray::s![..k]); // (k,)
+        let vt_k = self.vt.slice(ndarray::s![..k, ..]); // (k, n)
+        Ok((&u_k * &s_k).dot(&vt_k)) // (m, k) * (k,) -> (m, k); (m, k) · (k, n) -> (m, n)
+    }
+
+    /// The full reconstruction `U·diag(s)·Vᵀ` (equals the input up to
+    /// rounding).
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let a = ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
+    /// let back = svd(&a)?.reconstruct();
+    /// assert!((&back - &a).iter().all(|d| d.abs() < 1e-12));
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
+    pub fn reconstruct(&self) -> Array2<f64> {
+        (&self.u * &self.s).dot(&self.vt) // (m, r) * (r,) -> (m, r); (m, r) · (r, n) -> (m, n)
+    }
+}
+
+/// Singular value decomposition of any real matrix (via `nalgebra`).
+///
+/// ```text
+/// A = U·diag(s)·Vᵀ,   UᵀU = I,  VᵀV = I,  s₁ ≥ s₂ ≥ … ≥ 0
+/// ```
+///
+/// Shapes: `a: (m, n)` → `u: (m, r)`, `s: (r,)`, `vt: (r, n)`, `r = min(m, n)`.
+///
+/// # Errors
+/// [`Error::BadShape`] for an empty matrix; [`Error::NonFinite`] for NaN or
+/// infinite entries; [`Error::NoConvergence`] if the iteration fails.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// let d = svd(&[[3.0, 0.0], [0.0, -2.0]])?;
+/// assert!((d.s[0] - 3.0).abs() < 1e-12 && (d.s[1] - 2.0).abs() < 1e-12);
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn svd<'a>(a: impl AsArray<'a, f64, Ix2>) -> Result<Svd> {
+    let a = a.into();
+    if a.is_empty() {
+        return Err(Error::BadShape { op: "svd", got: a.shape().to_vec(), expected: "a non-empty matrix (m, n)" });
+    }
+    check_finite("svd", &a)?;
+    const MAX_ITERATIONS: usize = 10_000;
+    let d = nalgebra::SVD::try_new(to_nalgebra(&a), true, true, f64::EPSILON, MAX_ITERATIONS)
+        .ok_or(Error::NoConvergence { op: "svd", iterations: MAX_ITERATIONS })?;
+    let (u, vt) = (d.u.expect("requested u"), d.v_t.expect("requested vᵀ"));
+    let r = d.singular_values.len();
+    let mut order: Vec<usize> = (0..r).collect();
+    order.sort_by(|&i, &j| d.singular_values[j].total_cmp(&d.singular_values[i]));
+    let mut out = Svd {
+        u: Array2::zeros((a.nrows(), r)),
+        s: order.iter().map(|&i| d.singular_values[i]).collect(),
+        vt: Array2::zeros((r, a.ncols())),
+    };
+    for (k, &i) in order.iter().enumerate() {
+        let mut uk = out.u.column_mut(k);
+        uk.assign(&u.column(i).iter().copied().collect::<Array1<f64>>());
+        let mut vk = out.vt.row_mut(k);
+        vk.assign(&vt.row(i).iter().copied().collect::<Array1<f64>>());
+        // Flip u and v together so that U·diag(s)·Vᵀ is unchanged.
+        if flip_sign(&mut uk) {
+            vk.mapv_inplace(|x| -x);
+        }
+    }
+    Ok(out)
+}
+
+/// The result of [`pca`]: principal directions, the projected data and how
+/// much variance each direction explains.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pca {
+    /// The mean that was subtracted from every row. Shape `(d,)`.
+    pub mean: Array1<f64>,
+    /// The top `k` principal directions as **rows** (unit vectors). Shape `(k, d)`.
+    pub components: Array2<f64>,
+    /// The data expressed in those directions: `(X − mean)·componentsᵀ`.
+    /// Shape `(n, k)`.
+    pub projected: Array2<f64>,
+    /// Variance along every principal direction (all `d` of them), largest
+    /// first: the covariance matrix's eigenvalues. Shape `(d,)`.
+    pub explained_variance: Array1<f64>,
+    /// `explained_variance` divided by its sum: the fraction of the total
+    /// variance each direction carries. Shape `(d,)`; sums to 1.
+    pub explained_variance_ratio: Array1<f64>,
+}
+
+/// Principal component analysis: project `n` points in `d` dimensions onto
+/// the `k` directions along which they vary most.
+///
+/// ```text
+/// C = cov(X)                          (d, d)
+/// C·vᵢ = λᵢ·vᵢ,  λ₁ ≥ λ₂ ≥ …           eigenvectors of the covariance
+/// Z = (X − x̄)·[v₁ … v_k]              (n, k)
+/// ratioᵢ = λᵢ / Σⱼ λⱼ
+/// ```
+///
+/// # Errors
+/// Those of [`covariance`]; [`Error::InvalidArgument`] if `k` is 0 or more
+/// than `d`.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// // Points on the line y = 2x: one direction explains everything.
+/// let x = ndarray::array![[0.0, 0.0], [1.0, 2.0], [2.0, 4.0], [3.0, 6.0]];
+/// let p = pca(&x, 1)?;
+/// assert!((p.explained_variance_ratio[0] - 1.0).abs() < 1e-12);
+/// assert_eq!(p.projected.dim(), (4, 1));
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn pca<'a>(x: impl AsArray<'a, f64, Ix2>, k: usize) -> Result<Pca> {
+    let x = x.into();
+    let d = x.ncols();
+    if k == 0 || k > d {
+        return Err(Error::invalid("k", k, format!("must be between 1 and the number of features ({d})")));
+    }
+    let cov = covariance(&x)?; // (d, d)
+    let eig = sym_eigen(&cov)?;
+    // Rounding can leave tiny negative variances; a variance cannot be negative.
+    let explained_variance = eig.values.mapv(|v| v.max(0.0)); // (d,)
+    let total: f64 = explained_variance.sum();
+    let explained_variance_ratio = if total > 0.0 { &explained_variance / total } else { Array1::zeros(d) };
+    let components = eig.vectors.slice(ndarray::s![.., ..k]).t().to_owned(); // (d, k)ᵀ -> (k, d)
+    let mean = x.mean_axis(Axis(0)).expect("covariance checked n ≥ 2"); // (d,)
+    let projected = (&x - &mean).dot(&components.t()); // (n, d) · (d, k) -> (n, k)
+    Ok(Pca { mean, components, projected, explained_variance, explained_variance_ratio })
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+fn same_len(op: &'static str, a: &ArrayView1<f64>, b: &ArrayView1<f64>) -> Result<()> {
+    if a.len() == b.len() {
+        Ok(())
+    } else {
+        Err(Error::ShapeMismatch {
+            op,
+            left: vec![a.len()],
+            right: vec![b.len()],
+            rule: "both vectors need the same length",
+        })
+    }
+}
+
+fn to_nalgebra(a: &ArrayView2<f64>) -> nalgebra::DMatrix<f64> {
+    nalgebra::DMatrix::from_fn(a.nrows(), a.ncols(), |i, j| a[[i, j]])
+}
+
+/// Makes the largest-magnitude entry positive; returns whether it flipped.
+/// Eigen/singular vectors are only defined up to sign; fixing it keeps
+/// notebook output identical from run to run.
+fn flip_sign(v: &mut ndarray::ArrayViewMut1<f64>) -> bool {
+    let biggest = v.iter().copied().fold(0.0f64, |m, x| if x.abs() > m.abs() { x } else { m });
+    if biggest < 0.0 {
+        v.mapv_inplace(|x| -x);
+        true
+    } else {
+        false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_abs_diff_eq;
+    use ndarray::array;
+
+    #[test]
+    fn dot_matches_the_published_example_and_the_geometric_form() {
+        assert_eq!(dot(&[1.0, 2.0, 3.0], &[4.0, 5.0, 6.0]).unwrap(), 32.0);
+        // |a||b|cos θ with θ = 45°: (1,0)·(1,1) = 1·√2·(√2/2) = 1.
+        let geometric = 1.0 * 2f64.sqrt() * std::f64::consts::FRAC_PI_4.cos();
+        assert_abs_diff_eq!(dot(&[1.0, 0.0], &[1.0, 1.0]).unwrap(), geometric, epsilon = 1e-12);
+    }
+
+    #[test]
+    fn norms_and_normalize() {
+        assert_eq!(norm(&[3.0, 4.0]), 5.0);
+        assert_eq!(l1_norm(&[3.0, -4.0]), 7.0);
+        let u = normalize(&[0.0, -2.0, 0.0]).unwrap();
+        assert_eq!(u, array![0.0, -1.0, 0.0]);
+    }
+
+    #[test]
+    fn cosine_similarity_of_same_opposite_and_orthogonal_directions() {
+        assert_abs_diff_eq!(cosine_similarity(&[1.0, 2.0], &[8.0, 16.0]).unwrap(), 1.0, epsilon = 1e-15);
+        assert_abs_diff_eq!(cosine_similarity(&[1.0, 2.0], &[-2.0, -4.0]).unwrap(), -1.0, epsilon = 1e-15);
+        assert_eq!(cosine_similarity(&[1.0, 2.0], &[-2.0, 1.0]).unwrap(), 0.0);
+        // 60° apart: cos = 0.5.
+        let b = [60f64.to_radians().cos(), 60f64.to_radians().sin()];
+        assert_abs_diff_eq!(cosine_similarity(&[1.0, 0.0], &b).unwrap(), 0.5, epsilon = 1e-12);
+    }
+
+    #[test]
+    fn projection_leaves_an_orthogonal_remainder() {
+        let v = array![2.0, 3.0, 4.0];
+        let u = array![1.0, 1.0, 0.0];
+        let p = project_onto(&v, &u).unwrap();
+        assert_abs_diff_eq!(p, array![2.5, 2.5, 0.0], epsilon = 1e-12);
+        assert_abs_diff_eq!((&v - &p).dot(&u), 0.0, epsilon = 1e-12);
+    }
+
+    #[test]
+    fn matmul_published_example() {
+        let c = matmul(&[[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], &[[7.0, 8.0], [9.0, 10.0], [11.0, 12.0]]).unwrap();
+        assert_eq!(c, array![[58.0, 64.0], [139.0, 154.0]]);
+    }
+
+    #[test]
+    fn rotation_turns_row_vectors_counter_clockwise_and_keeps_lengths() {
+        let r = rotation_2d(std::f64::consts::FRAC_PI_2);
+        let y = matmul(&[[1.0, 0.0], [0.0, 1.0], [3.0, 4.0]], &r).unwrap();
+        assert_abs_diff_eq!(y, array![[0.0, 1.0], [-1.0, 0.0], [-4.0, 3.0]], epsilon = 1e-12);
+        // Rᵀ·R = I: rotations preserve length.
+        assert_abs_diff_eq!(r.t().dot(&r), Array2::eye(2), epsilon = 1e-12);
+        // The textbook column form Rᵀ·x gives the same point.
+        let col = r.t().dot(&array![3.0, 4.0]);
+        assert_abs_diff_eq!(col, array![-4.0, 3.0], epsilon = 1e-12);
+    }
+
+    #[test]
+    fn covariance_matches_hand_computation() {
+        // x = (1, 2, 3), y = (2, 4, 7): var x = 1, var y = 6.333.., cov = 2.5.
+        let c = covariance(&[[1.0, 2.0], [2.0, 4.0], [3.0, 7.0]]).unwrap();
+        assert_abs_diff_eq!(c, array![[1.0, 2.5], [2.5, 19.0 / 3.0]], epsilon = 1e-12);
+    }
+
+    #[test]
+    fn sym_eigen_closed_form_2x2() {
+        let e = sym_eigen(&[[2.0, 1.0], [1.0, 2.0]]).unwrap();
+        assert_abs_diff_eq!(e.values, array![3.0, 1.0], epsilon = 1e-12);
+        let h = std::f64::consts::FRAC_1_SQRT_2;
+        assert_abs_diff_eq!(e.vectors, array![[h, h], [h, -h]], epsilon = 1e-12);
+        // Trace = sum of eigenvalues, determinant = product.
+        let e = sym_eigen(&[[4.0, -2.0, 0.0], [-2.0, 5.0, 1.0], [0.0, 1.0, 3.0]]).unwrap();
+        assert_abs_diff_eq!(e.values.sum(), 12.0, epsilon = 1e-10);
+        let det = 4.0 * (5.0 * 3.0 - 1.0) + 2.0 * (-2.0 * 3.0 - 0.0);
+        assert_abs_diff_eq!(e.values.product(), det, epsilon = 1e-9);
+    }
+
+    #[test]
+    fn svd_matches_closed_form_and_eigen_of_ata() {
+        // A = [[3, 0], [4, 5]]: AᵀA = [[25, 20], [20, 25]] has eigenvalues 45 and 5.
+        let d = svd(&[[3.0, 0.0], [4.0, 5.0]]).unwrap();
+        assert_abs_diff_eq!(d.s, array![45f64.sqrt(), 5f64.sqrt()], epsilon = 1e-12);
+        assert_abs_diff_eq!(d.reconstruct(), array![[3.0, 0.0], [4.0, 5.0]], epsilon = 1e-12);
+        // Wide matrix: r = min(m, n).
+        let d = svd(&[[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]]).unwrap();
+        assert_eq!((d.u.dim(), d.s.len(), d.vt.dim()), ((2, 2), 2, (2, 3)));
+        assert_abs_diff_eq!(d.s, array![2.0, 1.0], epsilon = 1e-12);
+    }
+
+    #[test]
+    fn low_rank_error_is_the_dropped_singular_value() {
+        // Eckart–Young: the spectral-norm error of the rank-k approximation is s[k].
+        let a = array![[4.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 0.5]];
+        let d = svd(&a).unwrap();
+        let a2 = d.low_rank(2).unwrap();
+        let residual = svd(&(&a - &a2)).unwrap();
+        assert_abs_diff_eq!(residual.s[0], 0.5, epsilon = 1e-12);
+    }
+
+    #[test]
+    fn pca_finds_the_direction_of_a_line() {
+        let x = array![[1.0, 1.0], [2.0, 2.0], [3.0, 3.0], [4.0, 4.0]];
+        let p = pca(&x, 2).unwrap();
+        let h = std::f64::consts::FRAC_1_SQRT_2;
+        assert_abs_diff_eq!(p.components.row(0), array![h, h], epsilon = 1e-12);
+        assert_abs_diff_eq!(p.explained_variance, array![10.0 / 3.0, 0.0], epsilon = 1e-12);
+        assert_abs_diff_eq!(p.explained_variance_ratio.sum(), 1.0, epsilon = 1e-12);
+        // Projections on the first component: distances along the line from the mean.
+        assert_abs_diff_eq!(p.projected.column(0), array![-1.5, -0.5, 0.5, 1.5] * 2f64.sqrt(), epsilon = 1e-12);
+    }
+
+    // One test per error variant this module returns.
+
+    #[test]
+    fn error_shape_mismatch() {
+        let e = matmul(&[[1.0, 2.0, 3.0]], &[[1.0, 2.0]]).unwrap_err();
+        assert_eq!(e, Error::ShapeMismatch {
+            op: "matmul",
+            left: vec![1, 3],
+            right: vec![1, 2],
+            rule: "(m×n)·(n×p): the left's columns must equal the right's rows",
+        });
+        assert!(matches!(cosine_similarity(&[1.0], &[1.0, 2.0]), Err(Error::ShapeMismatch { op: "cosine_similarity", .. })));
+    }
+
+    #[test]
+    fn error_bad_shape() {
+        let e = sym_eigen(&[[1.0, 2.0, 3.0]]).unwrap_err();
+        assert!(matches!(e, Error::BadShape { op: "sym_eigen", ref got, .. } if got == &vec![1, 3]));
+        assert!(matches!(covariance(&[[1.0, 2.0]]), Err(Error::BadShape { op: "covariance", .. })));
+    }
+
+    #[test]
+    fn error_invalid_argument() {
+        assert!(matches!(normalize(&[0.0, 0.0]), Err(Error::InvalidArgument { name: "a", .. })));
+        let e = sym_eigen(&[[1.0, 2.0], [3.0, 1.0]]).unwrap_err();
+        assert_eq!(e.to_string(), "invalid argument `a` = a[0][1] = 2, a[1][0] = 3: the matrix must be symmetric (use svd for general matrices)");
+        assert!(matches!(pca(&[[1.0, 2.0], [2.0, 1.0]], 3), Err(Error::InvalidArgument { name: "k", .. })));
+        assert!(matches!(svd(&[[1.0]]).unwrap().low_rank(2), Err(Error::InvalidArgument { name: "k", .. })));
+    }
+
+    #[test]
+    fn error_non_finite() {
+        let e = svd(&[[1.0, f64::NAN]]).unwrap_err();
+        assert!(matches!(e, Error::NonFinite { op: "svd", ref index, .. } if index == &vec![0, 1]));
+    }
+}
