@@ -68,7 +68,8 @@ def failures(nb, name):
         expected = "raises-exception" in cell.metadata.get("tags", [])
         first = "\n".join("    | " + line for line in cell.source.splitlines()[:3])
         if failed and not expected:
-            detail = "\n".join(f"{e.ename}: {e.evalue}" for e in errors) + stderr
+            # The message is what a reader needs; a RUST_BACKTRACE backtrace is noise here.
+            detail = "\n".join(f"{e.ename}: {e.evalue}" for e in errors) + stderr.split("stack backtrace:")[0]
             kind = "panic" if "panicked at" in stderr else "error"
             problems.append(f"{name}: code cell {number} raised an {kind}\n{first}\n{detail.strip()}")
         elif expected and not failed:

@@ -272,7 +272,11 @@ impl CellRun {
                 Some(errors.iter().map(|e| e.rendered()).collect::<Vec<_>>().join("\n"))
             }
             Err(e) => Some(e.to_string()),
-            Ok(_) if self.stderr.contains("panicked at") => Some(format!("panic:\n{}", self.stderr.trim_end())),
+            Ok(_) if self.stderr.contains("panicked at") => {
+                // The message is what a reader needs; the backtrace (RUST_BACKTRACE=1) is noise here.
+                let message = self.stderr.split("stack backtrace:").next().unwrap_or_default();
+                Some(format!("panic:\n{}", message.trim_end()))
+            }
             Ok(_) if !self.stderr.trim().is_empty() => Some(format!("error on stderr:\n{}", self.stderr.trim_end())),
             Ok(_) => None,
         }

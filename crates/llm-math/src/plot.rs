@@ -478,7 +478,7 @@ impl Chart {
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(55)
-            .build_cartesian_2d((0..n).into_segmented(), low..high)
+            .build_cartesian_2d(categories(n), low..high)
             .map_err(plot_err)?;
         chart
             .configure_mesh()
@@ -498,10 +498,12 @@ impl Chart {
                 bar
             }))
             .map_err(plot_err)?;
-        let style = ("sans-serif", 13).into_font().color(&BLACK).pos(Pos::new(HPos::Center, VPos::Bottom));
         chart
             .draw_series(values.iter().enumerate().map(|(i, &v)| {
-                Text::new(format_value(v), (SegmentValue::CenterOf(i), v), style.clone())
+                // Above a positive bar, below a negative one.
+                let anchor = if v < 0.0 { VPos::Top } else { VPos::Bottom };
+                let style = ("sans-serif", 13).into_font().color(&BLACK).pos(Pos::new(HPos::Center, anchor));
+                Text::new(format_value(v), (SegmentValue::CenterOf(i), v), style)
             }))
             .map_err(plot_err)?;
         Ok(())
@@ -524,7 +526,7 @@ impl Chart {
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(70)
-            .build_cartesian_2d((0..cols).into_segmented(), (0..rows).into_segmented())
+            .build_cartesian_2d(categories(cols), categories(rows))
             .map_err(plot_err)?;
         chart
             .configure_mesh()
@@ -709,6 +711,12 @@ fn legend<DB: DrawingBackend>(series: &mut SeriesAnno<'_, DB>, label: &str, colo
     true
 }
 
+/// `n` equal slots, one per category. (A plotters integer range `0..k`
+/// includes `k`, so `0..n - 1` gives exactly `n` segments.)
+fn categories(n: usize) -> plotters::coord::ranged1d::SegmentedCoord<plotters::coord::types::RangedCoordusize> {
+    (0..n - 1).into_segmented()
+}
+
 fn segment_label(v: &SegmentValue<usize>, labels: &[String]) -> String {
     match v {
         SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
@@ -797,6 +805,14 @@ mod tests {
         for v in ["0.10", "0.20", "0.30", "0.40", "0.50", "0.60", "r0", "r1", "a", "b", "c"] {
             assert!(has_text(&svg, v), "missing {v}");
         }
+    }
+
+    #[test]
+    fn one_bar_and_a_one_cell_heatmap_draw() {
+        let svg = Chart::new("b").bars(&["only"], &[2.0]).render().unwrap().svg;
+        assert!(has_text(&svg, "only") && has_text(&svg, "2"));
+        let svg = Chart::new("h").heatmap(&array![[0.5]], &["r"], &["c"]).render().unwrap().svg;
+        assert!(has_text(&svg, "0.50"));
     }
 
     #[test]
