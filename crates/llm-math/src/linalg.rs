@@ -412,9 +412,13 @@ pub fn svd<'a>(a: impl AsArray<'a, f64, Ix2>) -> Result<Svd> {
         return Err(Error::BadShape { op: "svd", got: a.shape().to_vec(), expected: "a non-empty matrix (m, n)" });
     }
     check_finite("svd", &a)?;
-    const MAX_ITERATIONS: usize = 10_000;
-    let d = nalgebra::SVD::try_new(to_nalgebra(&a), true, true, f64::EPSILON, MAX_ITERATIONS)
-        .ok_or(Error::NoConvergence { op: "svd", iterations: MAX_ITERATIONS })?;
+    svd_within(&a, 10_000)
+}
+
+/// [`svd`] with a cap on nalgebra's iterations (after the input checks).
+fn svd_within(a: &ArrayView2<f64>, max_iterations: usize) -> Result<Svd> {
+    let d = nalgebra::SVD::try_new(to_nalgebra(a), true, true, f64::EPSILON, max_iterations)
+        .ok_or(Error::NoConvergence { op: "svd", iterations: max_iterations })?;
     let (u, vt) = (d.u.expect("requested u"), d.v_t.expect("requested vᵀ"));
     let r = d.singular_values.len();
     let mut order: Vec<usize> = (0..r).collect();
@@ -673,6 +677,18 @@ mod tests {
         assert_eq!(e.to_string(), "invalid argument `a` = a[0][1] = 2, a[1][0] = 3: the matrix must be symmetric (use svd for general matrices)");
         assert!(matches!(pca(&[[1.0, 2.0], [2.0, 1.0]], 3), Err(Error::InvalidArgument { name: "k", .. })));
         assert!(matches!(svd(&[[1.0]]).unwrap().low_rank(2), Err(Error::InvalidArgument { name: "k", .. })));
+    }
+
+    #[test]
+    fn error_no_convergence() {
+        let a = randn_matrix_for_tests();
+        let e = svd_within(&a.view(), 1).unwrap_err();
+        assert_eq!(e, Error::NoConvergence { op: "svd", iterations: 1 });
+        assert!(svd_within(&a.view(), 10_000).is_ok());
+    }
+
+    fn randn_matrix_for_tests() -> Array2<f64> {
+        crate::random::randn(&mut crate::random::seeded_rng(5), (6, 6))
     }
 
     #[test]

@@ -45,6 +45,14 @@ const PALETTE: [RGBColor; 10] = [
 
 /// A rendered figure: an SVG document. Shown inline when it is the value of a
 /// notebook cell.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// let fig: Figure = Chart::new("f").line("", &[0.0, 1.0], &[0.0, 1.0]).render()?;
+/// assert!(fig.svg().trim_end().ends_with("</svg>"));
+/// # Ok::<(), llm_math::Error>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Figure {
     svg: String,
@@ -139,6 +147,14 @@ pub struct Chart {
 
 impl Chart {
     /// An empty chart with a title.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let chart = Chart::new("Loss").line("train", &[0.0, 1.0, 2.0], &[1.0, 0.5, 0.3]);
+    /// assert!(chart.render()?.svg().contains("Loss"));
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn new(title: impl Into<String>) -> Self {
         Chart {
             title: title.into(),
@@ -153,24 +169,54 @@ impl Chart {
     }
 
     /// Label under the x axis.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let svg = Chart::new("t").x_label("epoch").line("", &[0.0, 1.0], &[1.0, 0.0]).render()?;
+    /// assert!(svg.svg().contains("epoch"));
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn x_label(mut self, label: impl Into<String>) -> Self {
         self.x_label = label.into();
         self
     }
 
     /// Label beside the y axis.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let svg = Chart::new("t").y_label("loss").line("", &[0.0, 1.0], &[1.0, 0.0]).render()?;
+    /// assert!(svg.svg().contains("loss"));
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn y_label(mut self, label: impl Into<String>) -> Self {
         self.y_label = label.into();
         self
     }
 
     /// Fixes the x axis to `min..max` instead of fitting the data.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// Chart::new("zoom").x_range(-1.0, 1.0).function("x³", -2.0, 2.0, |x| x * x * x).render()?;
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn x_range(mut self, min: f64, max: f64) -> Self {
         self.x_range = Some((min, max));
         self
     }
 
     /// Fixes the y axis to `min..max` instead of fitting the data.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// Chart::new("probabilities").y_range(0.0, 1.0).line("p", &[0.0, 1.0], &[0.2, 0.9]).render()?;
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn y_range(mut self, min: f64, max: f64) -> Self {
         self.y_range = Some((min, max));
         self
@@ -178,12 +224,27 @@ impl Chart {
 
     /// One unit on x is as long as one unit on y, so angles and lengths look
     /// right (use it for vectors and rotations).
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// Chart::new("square axes").equal_aspect().arrows("v", &array![[4.0, 1.0]], &["v"]).render()?;
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn equal_aspect(mut self) -> Self {
         self.equal_aspect = true;
         self
     }
 
     /// Size in pixels when drawn on its own (default [`CHART_SIZE`]).
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let fig = Chart::new("small").size(300, 200).line("", &[0.0, 1.0], &[0.0, 1.0]).render()?;
+    /// assert!(fig.svg().contains("width=\"300\""));
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn size(mut self, width: u32, height: u32) -> Self {
         self.size = (width, height);
         self
@@ -191,6 +252,14 @@ impl Chart {
 
     /// A line through the points `(xs[i], ys[i])`, named `label` in the legend
     /// (an empty label leaves it out of the legend).
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let xs = [0.0, 1.0, 2.0, 3.0];
+    /// Chart::new("two lines").line("x", &xs, &xs).line("x²", &xs, &[0.0, 1.0, 4.0, 9.0]).render()?;
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn line<'a, 'b>(mut self, label: impl Into<String>, xs: impl AsArray<'a, f64, Ix1>, ys: impl AsArray<'b, f64, Ix1>) -> Self {
         self.layers.push(Layer::Line { label: label.into(), xs: xs.into().to_vec(), ys: ys.into().to_vec() });
         self
@@ -213,6 +282,14 @@ impl Chart {
     }
 
     /// Dots at the points `(xs[i], ys[i])`.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let fig = Chart::new("dots").scatter("data", &[1.0, 2.0, 3.0], &[2.0, 4.0, 5.0]).render()?;
+    /// assert_eq!(fig.svg().matches("<circle").count(), 3);
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn scatter<'a, 'b>(mut self, label: impl Into<String>, xs: impl AsArray<'a, f64, Ix1>, ys: impl AsArray<'b, f64, Ix1>) -> Self {
         self.layers.push(Layer::Scatter { label: label.into(), xs: xs.into().to_vec(), ys: ys.into().to_vec() });
         self
@@ -293,6 +370,14 @@ impl Chart {
 
     /// Draws the chart on its own as a [`Figure`].
     ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let err = Chart::new("oops").line("", &[1.0, 2.0], &[1.0]).render().unwrap_err();
+    /// assert!(err.to_string().contains("xs has 2 values but ys has 1"));
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// [`Error::InvalidArgument`] naming the layer whose data is inconsistent
     /// (lengths that differ, non-finite values, wrong label counts, an empty
@@ -305,6 +390,15 @@ impl Chart {
 
     /// Renders the chart and writes it to `path` as SVG.
     ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let path = std::env::temp_dir().join("llm-math-doc-chart.svg");
+    /// Chart::new("saved").line("", &[0.0, 1.0], &[1.0, 0.0]).save(&path)?;
+    /// assert!(path.exists());
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
+    ///
     /// # Errors
     /// Those of [`Chart::render`] and [`Figure::save`].
     pub fn save(&self, path: impl AsRef<std::path::Path>) -> Result<()> {
@@ -312,6 +406,9 @@ impl Chart {
     }
 
     fn validate(&self) -> Result<()> {
+        if self.size.0 < 100 || self.size.1 < 100 {
+            return Err(Error::invalid("size", format!("{:?}", self.size), "a chart needs at least 100×100 pixels"));
+        }
         if self.layers.is_empty() {
             return Err(Error::invalid("chart", &self.title, "has nothing to draw: add a layer such as .line(...)"));
         }
@@ -619,12 +716,28 @@ pub fn grid(cols: usize, charts: impl IntoIterator<Item = Chart>) -> Grid {
 
 impl Grid {
     /// A title above all panels.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let g = grid(2, [Chart::new("a").line("", &[0.0, 1.0], &[0.0, 1.0])]).title("overall");
+    /// assert!(g.render()?.svg().contains("overall"));
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn title(mut self, title: impl Into<String>) -> Self {
         self.title = Some(title.into());
         self
     }
 
     /// Draws every panel into one [`Figure`].
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let err = grid(0, [Chart::new("a")]).render().unwrap_err();
+    /// assert!(matches!(err, Error::InvalidArgument { name: "cols", .. }));
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if `cols` is 0 or there are no charts; any
@@ -656,6 +769,15 @@ impl Grid {
     }
 
     /// Renders the grid and writes it to `path` as SVG.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let path = std::env::temp_dir().join("llm-math-doc-grid.svg");
+    /// grid(1, [Chart::new("a").line("", &[0.0, 1.0], &[0.0, 1.0])]).save(&path)?;
+    /// assert!(path.exists());
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     ///
     /// # Errors
     /// Those of [`Grid::render`] and [`Figure::save`].
@@ -863,6 +985,13 @@ mod tests {
         let e = Chart::new("n").scatter("", &[f64::NAN], &[1.0]).render().unwrap_err();
         assert!(e.to_string().contains("non-finite"));
         assert!(matches!(grid(0, [Chart::new("x")]).render(), Err(Error::InvalidArgument { name: "cols", .. })));
+    }
+
+    #[test]
+    fn error_plot_keeps_the_plotters_message() {
+        let e = plot_err(DrawingAreaErrorKind::<std::io::Error>::LayoutError);
+        assert!(matches!(e, Error::Plot(ref m) if m == &DrawingAreaErrorKind::<std::io::Error>::LayoutError.to_string()));
+        assert!(e.to_string().starts_with("cannot draw the figure: "));
     }
 
     #[test]
