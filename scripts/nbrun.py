@@ -2,6 +2,7 @@
 
   nbrun.py warm            run each notebook's setup cell once, so dependency
                            builds are cached before anyone opens a notebook
+  nbrun.py setup-cells     print the distinct setup cells (set-up's warm-up stamp)
   nbrun.py check [NB ...]  run every notebook top to bottom twice in fresh
                            kernels; fail on any error, panic or stderr output
                            (cells tagged raises-exception must fail instead),
@@ -126,15 +127,26 @@ def check(names):
     return 1 if failed else 0
 
 
-def warm(names):
-    """Runs each distinct setup cell (the first code cell) once in the real kernel."""
+def setup_cells(names):
+    """Each distinct setup cell (the first code cell), with the first notebook that has it."""
     setups = {}
     for path in notebooks(names):
         nb = nbformat.read(path, as_version=4)
         first = next((c.source for c in nb.cells if c.cell_type == "code"), None)
         if first:
             setups.setdefault(first, path.name)
-    for source, name in setups.items():
+    return setups
+
+
+def print_setup_cells(names):
+    for source in sorted(setup_cells(names)):
+        print(source)
+    return 0
+
+
+def warm(names):
+    """Runs each distinct setup cell once in the real kernel."""
+    for source, name in setup_cells(names).items():
         nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": KERNEL, "display_name": "Rust", "language": "rust"}})
         # The first cell that defines a variable pays a one-off cost per kernel; warm that too.
         nb.cells = [nbformat.v4.new_code_cell(source), nbformat.v4.new_code_cell("let warm_up = 1 + 1;\nwarm_up")]
@@ -149,10 +161,11 @@ def warm(names):
 
 
 def main(argv):
-    if len(argv) < 2 or argv[1] not in ("check", "warm"):
+    commands = {"check": check, "warm": warm, "setup-cells": print_setup_cells}
+    if len(argv) < 2 or argv[1] not in commands:
         print(__doc__, file=sys.stderr)
         return 2
-    return {"check": check, "warm": warm}[argv[1]](argv[2:])
+    return commands[argv[1]](argv[2:])
 
 
 if __name__ == "__main__":
