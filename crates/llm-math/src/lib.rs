@@ -11,7 +11,8 @@
 //! use llm_math::prelude::*;
 //! ```
 //!
-//! Modules follow the notebooks: [`linalg`] (01), then plotting ([`plot`]),
+//! Modules follow the notebooks: [`linalg`] (01), [`calculus`] and
+//! [`autodiff`] (02), then plotting ([`plot`]),
 //! display glue ([`display`]), seeded randomness ([`random`]) and, with the
 //! `tables` feature, polars tables (`table`). The maths modules never depend
 //! on plotting. Every fallible function returns [`Result`] with one [`Error`]
@@ -24,6 +25,8 @@
 
 #![warn(missing_docs)]
 
+pub mod autodiff;
+pub mod calculus;
 pub mod display;
 pub mod error;
 pub mod linalg;
@@ -48,6 +51,12 @@ pub use polars;
 pub mod prelude {
     pub use ndarray::prelude::*;
 
+    pub use crate::autodiff::Value;
+    pub use crate::calculus::{
+        GradientCheck, central_difference, forward_difference, gelu, gelu_derivative, gradient_check,
+        numerical_gradient, partial_derivative, relu, relu_derivative, sigmoid, sigmoid_derivative, tanh,
+        tanh_derivative,
+    };
     pub use crate::error::{Error, Result};
     pub use crate::linalg::{
         Pca, Svd, SymEigen, cosine_similarity, covariance, dot, l1_norm, matmul, norm, normalize, pca,

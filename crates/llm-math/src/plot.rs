@@ -17,7 +17,7 @@ use std::ops::Range;
 use ndarray::{Array2, AsArray, Ix1, Ix2};
 use plotters::chart::SeriesAnno;
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::SegmentValue;
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, SegmentValue, ValueFormatter};
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -28,6 +28,8 @@ use crate::error::{Error, Result};
 pub const CHART_SIZE: (u32, u32) = (640, 420);
 /// Size in pixels of one panel in a [`grid`].
 pub const PANEL_SIZE: (u32, u32) = (420, 320);
+/// Cells per side of the grid on which [`Chart::contour`] samples its function.
+const CONTOUR_CELLS: usize = 60;
 
 /// Ten distinguishable colours (the "tab10" palette), used in layer order.
 const PALETTE: [RGBColor; 10] = [
@@ -97,7 +99,8 @@ impl Figure {
 enum Layer {
     Line { label: String, xs: Vec<f64>, ys: Vec<f64> },
     Scatter { label: String, xs: Vec<f64>, ys: Vec<f64> },
-    Arrows { label: String, vectors: Array2<f64>, names: Vec<String> },
+    Arrows { label: String, starts: Option<Array2<f64>>, vectors: Array2<f64>, names: Vec<String> },
+    Contour { xs: (f64, f64), ys: (f64, f64), values: Array2<f64>, levels: usize },
     Bars { labels: Vec<String>, values: Vec<f64> },
     Heatmap { values: Array2<f64>, row_labels: Vec<String>, col_labels: Vec<String> },
     Histogram { label: String, values: Vec<f64>, bins: usize },
@@ -109,6 +112,7 @@ impl Layer {
             Layer::Line { .. } => "line",
             Layer::Scatter { .. } => "scatter",
             Layer::Arrows { .. } => "arrows",
+            Layer::Contour { .. } => "contour",
             Layer::Bars { .. } => "bars",
             Layer::Heatmap { .. } => "heatmap",
             Layer::Histogram { .. } => "histogram",
@@ -141,6 +145,8 @@ pub struct Chart {
     x_range: Option<(f64, f64)>,
     y_range: Option<(f64, f64)>,
     equal_aspect: bool,
+    log_x: bool,
+    log_y: bool,
     size: (u32, u32),
     layers: Vec<Layer>,
 }
@@ -163,6 +169,8 @@ impl Chart {
             x_range: None,
             y_range: None,
             equal_aspect: false,
+            log_x: false,
+            log_y: false,
             size: CHART_SIZE,
             layers: Vec::new(),
         }
@@ -233,6 +241,33 @@ impl Chart {
     /// ```
     pub fn equal_aspect(mut self) -> Self {
         self.equal_aspect = true;
+        self
+    }
+
+    /// A logarithmic x axis (every x value must be > 0).
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let h = [1e-8, 1e-6, 1e-4, 1e-2];
+    /// Chart::new("error vs step").log_x().log_y().line("error", &h, &[1e-7, 1e-9, 1e-8, 1e-4]).render()?;
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
+    pub fn log_x(mut self) -> Self {
+        self.log_x = true;
+        self
+    }
+
+    /// A logarithmic y axis (every y value must be > 0).
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// Chart::new("loss").log_y().line("loss", &[0.0, 1.0, 2.0], &[1.0, 0.1, 0.01]).render()?;
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
+    pub fn log_y(mut self) -> Self {
+        self.log_y = true;
         self
     }
 
@@ -310,9 +345,56 @@ impl Chart {
     pub fn arrows<'a>(mut self, label: impl Into<String>, vectors: impl AsArray<'a, f64, Ix2>, names: &[&str]) -> Self {
         self.layers.push(Layer::Arrows {
             label: label.into(),
+            starts: None,
             vectors: vectors.into().to_owned(),
             names: names.iter().map(|s| s.to_string()).collect(),
         });
+        self
+    }
+
+    /// Arrows that start anywhere: row `i` of `vectors: (n, 2)` is drawn from
+    /// the point in row `i` of `starts: (n, 2)` (a "quiver" plot, e.g.
+    /// gradients on a contour map).
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let starts = ndarray::array![[0.0, 0.0], [1.0, 1.0]];
+    /// let steps = ndarray::array![[0.5, 0.0], [0.0, -0.5]];
+    /// let fig = Chart::new("quiver").arrows_from("steps", &starts, &steps).render()?;
+    /// assert_eq!(fig.svg().matches("<polygon").count(), 2);
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
+    pub fn arrows_from<'a, 'b>(mut self, label: impl Into<String>, starts: impl AsArray<'a, f64, Ix2>, vectors: impl AsArray<'b, f64, Ix2>) -> Self {
+        self.layers.push(Layer::Arrows {
+            label: label.into(),
+            starts: Some(starts.into().to_owned()),
+            vectors: vectors.into().to_owned(),
+            names: Vec::new(),
+        });
+        self
+    }
+
+    /// A filled contour map of `f(x, y)` over `[x_min, x_max] × [y_min, y_max]`:
+    /// the plane is coloured in `levels` bands of equal height (viridis: dark
+    /// is low, yellow is high). Other x–y layers (arrows, paths) draw on top.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let bowl = Chart::new("x² + y²").equal_aspect().contour(|x, y| x * x + y * y, (-2.0, 2.0), (-2.0, 2.0), 10);
+    /// bowl.render()?;
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
+    pub fn contour(mut self, f: impl Fn(f64, f64) -> f64, (x_min, x_max): (f64, f64), (y_min, y_max): (f64, f64), levels: usize) -> Self {
+        // Values at the centres of a CONTOUR_CELLS × CONTOUR_CELLS grid; row 0 is the bottom.
+        let n = CONTOUR_CELLS;
+        let values = Array2::from_shape_fn((n, n), |(row, col)| {
+            let x = x_min + (x_max - x_min) * (col as f64 + 0.5) / n as f64;
+            let y = y_min + (y_max - y_min) * (row as f64 + 0.5) / n as f64;
+            f(x, y)
+        });
+        self.layers.push(Layer::Contour { xs: (x_min, x_max), ys: (y_min, y_max), values, levels });
         self
     }
 
@@ -427,9 +509,14 @@ impl Chart {
                         return bad("there are no points".into());
                     }
                 }
-                Layer::Arrows { vectors, names, .. } => {
+                Layer::Arrows { starts, vectors, names, .. } => {
                     if vectors.ncols() != 2 || vectors.nrows() == 0 {
                         return bad(format!("vectors must have shape (n, 2) with n ≥ 1, got {:?}", vectors.shape()));
+                    }
+                    if let Some(starts) = starts
+                        && starts.shape() != vectors.shape()
+                    {
+                        return bad(format!("starts has shape {:?} but vectors has shape {:?}", starts.shape(), vectors.shape()));
                     }
                     if !names.is_empty() && names.len() != vectors.nrows() {
                         return bad(format!("{} names for {} vectors", names.len(), vectors.nrows()));
@@ -453,6 +540,14 @@ impl Chart {
                         ));
                     }
                 }
+                Layer::Contour { xs, ys, levels, .. } => {
+                    if !(xs.0 < xs.1 && ys.0 < ys.1) {
+                        return bad(format!("need x_min < x_max and y_min < y_max, got {xs:?} and {ys:?}"));
+                    }
+                    if *levels < 2 {
+                        return bad(format!("need at least 2 levels, got {levels}"));
+                    }
+                }
                 Layer::Histogram { values, bins, .. } => {
                     if *bins == 0 || values.is_empty() {
                         return bad(format!("need at least one bin and one value (bins = {bins}, values = {})", values.len()));
@@ -461,6 +556,12 @@ impl Chart {
             }
             if let Some(v) = layer_values(layer).find(|v| !v.is_finite()) {
                 return bad(format!("contains a non-finite value ({v})"));
+            }
+        }
+        let (xs, ys) = self.data_points();
+        for (on, axis, values) in [(self.log_x, "log_x", &xs), (self.log_y, "log_y", &ys)] {
+            if let Some(v) = values.iter().find(|&&v| v <= 0.0).filter(|_| on) {
+                return Err(Error::invalid(axis, &self.title, format!("a logarithmic axis needs values > 0, found {v}")));
             }
         }
         Ok(())
@@ -485,20 +586,54 @@ impl Chart {
             xr = widen_to(xr, per_px * pw);
             yr = widen_to(yr, per_px * ph);
         }
+        match (self.log_x, self.log_y) {
+            (false, false) => self.draw_xy_on(area, xr, yr),
+            (true, false) => self.draw_xy_on(area, xr.log_scale(), yr),
+            (false, true) => self.draw_xy_on(area, xr, yr.log_scale()),
+            (true, true) => self.draw_xy_on(area, xr.log_scale(), yr.log_scale()),
+        }
+    }
+
+    /// The x–y drawing, for linear or logarithmic axes alike.
+    fn draw_xy_on<X, Y>(&self, area: &DrawingArea<SVGBackend, Shift>, x_spec: X, y_spec: Y) -> Result<()>
+    where
+        X: AsRangedCoord<Value = f64>,
+        Y: AsRangedCoord<Value = f64>,
+        X::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+        Y::CoordDescType: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    {
         let mut chart = ChartBuilder::on(area)
             .caption(&self.title, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(40)
             .y_label_area_size(55)
-            .build_cartesian_2d(xr, yr)
+            .build_cartesian_2d(x_spec, y_spec)
             .map_err(plot_err)?;
         chart
             .configure_mesh()
             .x_desc(&self.x_label)
             .y_desc(&self.y_label)
+            .x_label_formatter(&|v| format_tick(*v))
+            .y_label_formatter(&|v| format_tick(*v))
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(plot_err)?;
+        // Contour maps go underneath everything else.
+        for layer in &self.layers {
+            if let Layer::Contour { xs, ys, values, levels } = layer {
+                let (rows, cols) = values.dim();
+                let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+                let band = |v: f64| if hi > lo { (((v - lo) / (hi - lo) * *levels as f64) as usize).min(levels - 1) } else { 0 };
+                let (dx, dy) = ((xs.1 - xs.0) / cols as f64, (ys.1 - ys.0) / rows as f64);
+                chart
+                    .draw_series(values.indexed_iter().map(|((r, c), &v)| {
+                        let color = ViridisRGB::get_color(band(v) as f64 / (levels - 1) as f64).mix(0.55);
+                        let (x0, y0) = (xs.0 + c as f64 * dx, ys.0 + r as f64 * dy);
+                        Rectangle::new([(x0, y0), (x0 + dx, y0 + dy)], color.filled())
+                    }))
+                    .map_err(plot_err)?;
+            }
+        }
         let mut has_legend = false;
         for (i, layer) in self.layers.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
@@ -523,12 +658,13 @@ impl Chart {
                     let series = chart.draw_series(bars).map_err(plot_err)?;
                     legend(series, label, color)
                 }
-                Layer::Arrows { label, vectors, names } => {
+                Layer::Arrows { label, starts, vectors, names } => {
                     for (k, row) in vectors.rows().into_iter().enumerate() {
-                        let tip = (row[0], row[1]);
-                        chart.draw_series(LineSeries::new([(0.0, 0.0), tip], color.stroke_width(2))).map_err(plot_err)?;
+                        let start = starts.as_ref().map_or((0.0, 0.0), |s| (s[[k, 0]], s[[k, 1]]));
+                        let tip = (start.0 + row[0], start.1 + row[1]);
+                        chart.draw_series(LineSeries::new([start, tip], color.stroke_width(2))).map_err(plot_err)?;
                         // The head is built in pixels, so it keeps its shape whatever the axis scales.
-                        let (x0, y0) = chart.backend_coord(&(0.0, 0.0));
+                        let (x0, y0) = chart.backend_coord(&start);
                         let (x1, y1) = chart.backend_coord(&tip);
                         let (dx, dy) = ((x1 - x0) as f64, (y1 - y0) as f64);
                         let len = dx.hypot(dy).max(1e-9);
@@ -546,6 +682,7 @@ impl Chart {
                     let series = chart.draw_series(std::iter::empty::<Circle<(f64, f64), i32>>()).map_err(plot_err)?;
                     legend(series, label, color)
                 }
+                Layer::Contour { .. } => false,
                 Layer::Bars { .. } | Layer::Heatmap { .. } => unreachable!("validate() keeps these alone on a chart"),
             };
             has_legend |= label;
@@ -655,8 +792,8 @@ impl Chart {
         Ok(())
     }
 
-    /// The x and y ranges that fit every x–y layer, with a 5 % margin.
-    fn data_ranges(&self) -> (Range<f64>, Range<f64>) {
+    /// Every x and every y that the x–y layers put on the axes.
+    fn data_points(&self) -> (Vec<f64>, Vec<f64>) {
         let mut xs: Vec<f64> = Vec::new();
         let mut ys: Vec<f64> = Vec::new();
         for layer in &self.layers {
@@ -665,9 +802,16 @@ impl Chart {
                     xs.extend(lx);
                     ys.extend(ly);
                 }
-                Layer::Arrows { vectors, .. } => {
-                    xs.extend(vectors.column(0).iter().copied().chain([0.0]));
-                    ys.extend(vectors.column(1).iter().copied().chain([0.0]));
+                Layer::Arrows { starts, vectors, .. } => {
+                    let origin = Array2::zeros(vectors.raw_dim());
+                    let starts = starts.as_ref().unwrap_or(&origin);
+                    let tips = starts + vectors; // (n, 2)
+                    xs.extend(starts.column(0).iter().chain(tips.column(0).iter()));
+                    ys.extend(starts.column(1).iter().chain(tips.column(1).iter()));
+                }
+                Layer::Contour { xs: cx, ys: cy, .. } => {
+                    xs.extend([cx.0, cx.1]);
+                    ys.extend([cy.0, cy.1]);
                 }
                 Layer::Histogram { values, bins, .. } => {
                     let (edges, counts) = histogram_counts(values, *bins);
@@ -677,16 +821,30 @@ impl Chart {
                 Layer::Bars { .. } | Layer::Heatmap { .. } => {}
             }
         }
-        let fit = |v: &[f64], fixed: Option<(f64, f64)>| match fixed {
+        (xs, ys)
+    }
+
+    /// The x and y ranges that fit every x–y layer, with a 5 % margin (a
+    /// factor of 1.2 on a logarithmic axis; none around a contour map).
+    fn data_ranges(&self) -> (Range<f64>, Range<f64>) {
+        let (xs, ys) = self.data_points();
+        let has_contour = self.layers.iter().any(|l| matches!(l, Layer::Contour { .. }));
+        let fit = |v: &[f64], fixed: Option<(f64, f64)>, log: bool| match fixed {
             Some((a, b)) => a..b,
             None => {
                 let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
                 let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let pad = if hi > lo { 0.05 * (hi - lo) } else { 0.5_f64.max(lo.abs() * 0.1) };
-                (lo - pad)..(hi + pad)
+                if has_contour {
+                    lo..hi
+                } else if log {
+                    (lo / 1.2)..(hi * 1.2)
+                } else {
+                    let pad = if hi > lo { 0.05 * (hi - lo) } else { 0.5_f64.max(lo.abs() * 0.1) };
+                    (lo - pad)..(hi + pad)
+                }
             }
         };
-        (fit(&xs, self.x_range), fit(&ys, self.y_range))
+        (fit(&xs, self.x_range, self.log_x), fit(&ys, self.y_range, self.log_y))
     }
 }
 
@@ -816,9 +974,9 @@ pub fn histogram_counts(values: &[f64], bins: usize) -> (Vec<f64>, Vec<usize>) {
 fn layer_values(layer: &Layer) -> Box<dyn Iterator<Item = f64> + '_> {
     match layer {
         Layer::Line { xs, ys, .. } | Layer::Scatter { xs, ys, .. } => Box::new(xs.iter().chain(ys).copied()),
-        Layer::Arrows { vectors, .. } => Box::new(vectors.iter().copied()),
+        Layer::Arrows { starts, vectors, .. } => Box::new(vectors.iter().chain(starts.iter().flatten()).copied()),
         Layer::Bars { values, .. } | Layer::Histogram { values, .. } => Box::new(values.iter().copied()),
-        Layer::Heatmap { values, .. } => Box::new(values.iter().copied()),
+        Layer::Heatmap { values, .. } | Layer::Contour { values, .. } => Box::new(values.iter().copied()),
     }
 }
 
@@ -852,6 +1010,20 @@ fn format_value(v: f64) -> String {
         format!("{v:.2e}")
     } else {
         let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Axis ticks: plain decimals for everyday magnitudes, `1e-5` style for tiny
+/// or huge ones (log axes), never a float's rounding noise like 9.999999e-6.
+fn format_tick(v: f64) -> String {
+    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
+        let s = format!("{v:.2e}");
+        let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
+        let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+        format!("{mantissa}e{exponent}")
+    } else {
+        let s = format!("{v:.4}");
         s.trim_end_matches('0').trim_end_matches('.').to_string()
     }
 }
@@ -935,6 +1107,38 @@ mod tests {
         assert!(has_text(&svg, "only") && has_text(&svg, "2"));
         let svg = Chart::new("h").heatmap(&array![[0.5]], &["r"], &["c"]).render().unwrap().svg;
         assert!(has_text(&svg, "0.50"));
+    }
+
+    #[test]
+    fn ticks_are_short() {
+        assert_eq!(format_tick(9.999999999999999e-6), "1e-5");
+        assert_eq!(format_tick(2.5e-7), "2.5e-7");
+        assert_eq!(format_tick(0.5), "0.5");
+        assert_eq!(format_tick(-1.0), "-1");
+        assert_eq!(format_tick(0.0), "0");
+    }
+
+    #[test]
+    fn log_axes_reject_values_they_cannot_show() {
+        let svg = Chart::new("log").log_x().log_y().line("e", &[1e-6, 1e-3, 1.0], &[1e-6, 1e-3, 1.0]).render().unwrap().svg;
+        assert!(count(&svg, "polyline") >= 1);
+        // A logarithmic axis cannot show 0.
+        let chart = Chart::new("x").log_x().line("", &[0.0, 1.0], &[1.0, 2.0]);
+        let e = chart.render().unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument { name: "log_x", .. }), "{e}");
+    }
+
+    #[test]
+    fn contour_bands_and_quiver_arrows_draw_together() {
+        let starts = array![[0.5, 0.5], [-0.5, 0.0]];
+        let grads = array![[1.0, 1.0], [-1.0, 0.0]];
+        let svg = Chart::new("c").contour(|x, y| x * x + y * y, (-1.0, 1.0), (-1.0, 1.0), 8).arrows_from("∇f", &starts, &grads).render().unwrap().svg;
+        assert!(count(&svg, "rect") >= CONTOUR_CELLS * CONTOUR_CELLS);
+        assert_eq!(count(&svg, "polygon"), 2);
+        let bad = Chart::new("c").contour(|x, y| x / y, (-1.0, 1.0), (-1.0, 1.0), 8).render();
+        assert!(bad.is_ok(), "centres avoid y = 0 exactly");
+        let e = Chart::new("c").contour(|x, _| x.ln(), (-1.0, 1.0), (-1.0, 1.0), 8).render().unwrap_err();
+        assert!(e.to_string().contains("non-finite"));
     }
 
     #[test]

@@ -1,0 +1,788 @@
+//! A small reverse-mode automatic differentiation engine on scalars.
+//!
+//! Taught in `notebooks/02-calculus.ipynb`.
+//!
+//! Every arithmetic operation on a [`Value`] returns a new `Value` that
+//! remembers which values it was made from and the *local* derivative of the
+//! result with respect to each of them. Together these nodes form a graph.
+//! [`Value::backward`] then walks that graph from the output back to the
+//! inputs and applies the chain rule once per edge:
+//!
+//! ```text
+//! ∂L/∂a += ∂L/∂out · ∂out/∂a        for every input a of every node out
+//! ```
+//!
+//! The `+=` matters: a value used in two places receives gradient from both.
+//!
+//! **Why scalars.** Every node holds one number, so each operation is a few
+//! lines (compute `out`, record its local derivatives, return) and the chain
+//! rule is visible in each of them. An engine on arrays would compute the same
+//! thing, but hide it behind shape bookkeeping (broadcasting, transposes,
+//! summing over batch axes). The notebooks' networks are tiny, so the speed an
+//! array engine would buy does not matter here. This follows Karpathy's
+//! micrograd.
+//!
+//! **Why numbers, not closures.** micrograd stores a `_backward` closure in
+//! each node. Here each op stores the local derivative as a number, computed
+//! in the forward pass; that is the same information (the backward rule of
+//! every op below only ever multiplies by it), and it avoids a closure that
+//! holds a reference to its own node, which in Rust would be an `Rc` cycle and
+//! a memory leak.
+//!
+//! # Examples
+//! One neuron, `y = tanh(w·x + b)`, and its gradients:
+//! ```
+//! use llm_math::autodiff::*;
+//!
+//! let (x, w, b) = (Value::new(2.0), Value::new(-0.5), Value::new(0.25));
+//! let y = (&(&w * &x) + &b).tanh(); // tanh(−0.75)
+//! y.backward();
+//!
+//! let dy = 1.0 - y.data().powi(2); // d tanh(z)/dz = 1 − tanh²(z)
+//! assert!((w.grad() - dy * 2.0).abs() < 1e-12); // ∂y/∂w = (1 − y²)·x
+//! assert!((x.grad() - dy * -0.5).abs() < 1e-12); // ∂y/∂x = (1 − y²)·w
+//! assert!((b.grad() - dy).abs() < 1e-12); // ∂y/∂b = (1 − y²)
+//! ```
+
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::fmt;
+use std::ops::{Add, Mul, Neg, Sub};
+use std::rc::Rc;
+
+use crate::error::{Error, Result};
+
+/// What a [`Value`] points at: its number, its gradient, and the inputs it was
+/// made from, each with the local derivative `∂self/∂input`.
+struct Node {
+    data: f64,
+    grad: f64,
+    inputs: Vec<(Value, f64)>,
+}
+
+impl Drop for Node {
+    // A long chain (`x = &x + 1.0` a hundred thousand times) would otherwise be
+    // dropped recursively, node by node, and overflow the stack. Unlink it
+    // with an explicit stack instead.
+    fn drop(&mut self) {
+        let mut stack = std::mem::take(&mut self.inputs);
+        while let Some((value, _)) = stack.pop() {
+            // Only unlink nodes nobody else holds; the rest stay alive.
+            if let Ok(cell) = Rc::try_unwrap(value.0) {
+                let mut node = cell.into_inner();
+                stack.append(&mut node.inputs);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The node
+// ---------------------------------------------------------------------------
+
+/// A node in the computation graph: a value, its gradient, and how it was made.
+///
+/// Cloning a `Value` clones a handle to the same node (it is an
+/// `Rc<RefCell<…>>`), so a clone sees the same gradient after
+/// [`backward`](Value::backward). Single-threaded by design.
+///
+/// # Examples
+/// ```
+/// use llm_math::autodiff::*;
+///
+/// let a = Value::new(3.0);
+/// let b = Value::new(4.0);
+/// let c = &a * &b; // c = ab
+/// c.backward();
+/// assert_eq!(c.data(), 12.0);
+/// assert_eq!(a.grad(), 4.0); // ∂c/∂a = b
+/// assert_eq!(b.grad(), 3.0); // ∂c/∂b = a
+/// assert_eq!(format!("{a:?}"), "Value(data=3.0000, grad=4.0000)");
+/// ```
+#[derive(Clone)]
+pub struct Value(Rc<RefCell<Node>>);
+
+impl Value {
+    /// A leaf: a number that was not computed from other values (an input, a
+    /// weight or a constant). Its gradient starts at 0.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::autodiff::*;
+    /// let w = Value::new(0.5);
+    /// assert_eq!((w.data(), w.grad()), (0.5, 0.0));
+    /// ```
+    pub fn new(data: f64) -> Value {
+        Value::from_op(data, Vec::new())
+    }
+
+    /// The result of an operation: `data`, made from `inputs`, each paired with
+    /// the local derivative `∂data/∂input`.
+    fn from_op(data: f64, inputs: Vec<(Value, f64)>) -> Value {
+        Value(Rc::new(RefCell::new(Node { data, grad: 0.0, inputs })))
+    }
+
+    /// The number this node holds.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::autodiff::*;
+    /// assert_eq!(Value::new(2.5).data(), 2.5);
+    /// ```
+    pub fn data(&self) -> f64 {
+        self.0.borrow().data
+    }
+
+    /// `∂L/∂self`, where `L` is the value [`backward`](Value::backward) was last
+    /// called on; 0 before any call.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::autodiff::*;
+    /// let a = Value::new(2.5);
+    /// assert_eq!(a.grad(), 0.0);
+    /// a.backward(); // ∂a/∂a = 1
+    /// assert_eq!(a.grad(), 1.0);
+    /// ```
+    pub fn grad(&self) -> f64 {
+        self.0.borrow().grad
+    }
+
+    // -----------------------------------------------------------------------
+    // Operations: each one computes `out`, records its local derivatives,
+    // and returns.
+    // -----------------------------------------------------------------------
+
+    /// Sum of two values.
+    ///
+    /// ```text
+    /// out = a + b,   ∂out/∂a = 1,   ∂out/∂b = 1
+    /// ```
+    ///
+    /// Also available as `&a + &b` and `&a + 2.0`.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::autodiff::*;
+    /// let (a, b) = (Value::new(2.0), Value::new(-3.0));
+    /// let c = a.add(&b);
+    /// c.backward();
+    /// assert_eq!((c.data(), a.grad(), b.grad()), (-1.0, 1.0, 1.0));
+    /// ```
+    pub fn add(&self, other: &Value) -> Value {
+        let (a, b) = (self.data(), other.data());
+        let out = a + b;
+        // A sum passes its gradient through unchanged to both inputs.
+        Value::from_op(out, vec![(self.clone(), 1.0), (other.clone(), 1.0)])
+    }
+
+    /// Product of two values.
+    ///
+    /// ```text
+    /// out = a · b,   ∂out/∂a = b,   ∂out/∂b = a
+    /// ```
+    ///
+    /// Also available as `&a * &b` and `&a * 2.0`.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::autodiff::*;
+    /// let (a, b) = (Value::new(2.0), Value::new(-3.0));
+    /// let c = a.mul(&b);
+    /// c.backward();
+    /// assert_eq!((c.data(), a.grad(), b.grad()), (-6.0, -3.0, 2.0));
+    /// ```
+    pub fn mul(&self, other: &Value) -> Value {
+        let (a, b) = (self.data(), other.data());
+        let out = a * b;
+        // Each input's gradient is scaled by the *other* input.
+        Value::from_op(out, vec![(self.clone(), b), (other.clone(), a)])
+    }
+
+    /// This value raised to a constant power (the exponent is a plain number,
+    /// not a node, so it gets no gradient). `pow(-1.0)` is division's building
+    /// block: `a / b = a · b⁻¹`.
+    ///
+    /// ```text
+    /// out = aⁿ,   ∂out/∂a = n · aⁿ⁻¹
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] (named `exponent`) if `aⁿ` is not a finite
+    /// number, e.g. `(−1)^0.5` (NaN) or `0^−1` (infinity).
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::autodiff::*;
+    /// use llm_math::Error;
+    ///
+    /// let a = Value::new(3.0);
+    /// let c = a.pow(2.0)?;
+    /// c.backward();
+    /// assert_eq!((c.data(), a.grad()), (9.0, 6.0)); // 2·3
+    ///
+    /// let err = Value::new(-1.0).pow(0.5).unwrap_err();
+    /// assert!(matches!(err, Error::InvalidArgument { name: "exponent", .. }));
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
+    pub fn pow(&self, exponent: f64) -> Result<Value> {
+        let (a, n) = (self.data(), exponent);
+        let out = a.powf(n);
+        if !out.is_finite() {
+            return Err(Error::invalid(
+                "exponent",
+                n,
+                format!("{a}^{n} is {out}, not a finite number (a negative base needs a whole exponent, and 0 a positive one)"),
+            ));
+        }
+        // n = 0 is the constant 1: its slope is 0 even at a = 0, where the
+        // formula would give 0 · 0⁻¹ = NaN.
+        let local = if n == 0.0 { 0.0 } else { n * a.powf(n - 1.0) };
+        Ok(Value::from_op(out, vec![(self.clone(), local)]))
+    }
+
+    /// The exponential `eᵃ`. Not checked: `exp(1000)` is `inf`, which is what
+    /// it is in `f64`.
+    ///
+    /// ```text
+    /// out = eᵃ,   ∂out/∂a = eᵃ
+    /// ```
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::autodiff::*;
+    /// let a = Value::new(0.0);
+    /// let c = a.exp();
+    /// c.backward();
+    /// assert_eq!((c.data(), a.grad()), (1.0, 1.0));
+    /// ```
+    pub fn exp(&self) -> Value {
+        let a = self.data();
+        let out = a.exp();
+        // eᵃ is its own derivative: reuse `out`.
+        Value::from_op(out, vec![(self.clone(), out)])
+    }
+
+    /// The natural logarithm `ln a`.
+    ///
+    /// ```text
+    /// out = ln a,   ∂out/∂a = 1 / a
+    /// ```
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] (named `self`) if `a ≤ 0` (or NaN): the
+    /// logarithm is only defined for positive numbers.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::autodiff::*;
+    /// use llm_math::Error;
+    ///
+    /// let a = Value::new(4.0);
+    /// let c = a.log()?;
+    /// c.backward();
+    /// assert_eq!(a.grad(), 0.25); // 1/4
+    ///
+    /// let err = Value::new(0.0).log().unwrap_err();
+    /// assert!(matches!(err, Error::InvalidArgument { name: "self", .. }));
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
+    pub fn log(&self) -> Result<Value> {
+        let a = self.data();
+        // NaN is refused too: it would only spread through the graph.
+        if a.is_nan() || a <= 0.0 {
+            return Err(Error::invalid(
+                "self",
+                a,
+                "the logarithm is only defined for positive numbers (add a small epsilon, or clamp, before taking it)",
+            ));
+        }
+        let out = a.ln();
+        Ok(Value::from_op(out, vec![(self.clone(), 1.0 / a)]))
+    }
+
+    /// The hyperbolic tangent, an activation squashing any number into (−1, 1).
+    ///
+    /// ```text
+    /// out = tanh a,   ∂out/∂a = 1 − tanh² a
+    /// ```
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::autodiff::*;
+    /// let a = Value::new(0.0);
+    /// let c = a.tanh();
+    /// c.backward();
+    /// assert_eq!((c.data(), a.grad()), (0.0, 1.0));
+    /// ```
+    pub fn tanh(&self) -> Value {
+        let a = self.data();
+        let out = a.tanh();
+        // The derivative is written in terms of the output: reuse `out`.
+        Value::from_op(out, vec![(self.clone(), 1.0 - out * out)])
+    }
+
+    /// The logistic sigmoid, an activation squashing any number into (0, 1).
+    ///
+    /// ```text
+    /// out = σ(a) = 1 / (1 + e⁻ᵃ),   ∂out/∂a = σ(a) (1 − σ(a))
+    /// ```
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::autodiff::*;
+    /// let a = Value::new(0.0);
+    /// let c = a.sigmoid();
+    /// c.backward();
+    /// assert_eq!((c.data(), a.grad()), (0.5, 0.25));
+    /// // Saturates cleanly instead of giving NaN for large |a|.
+    /// assert_eq!(Value::new(-1000.0).sigmoid().data(), 0.0);
+    /// ```
+    pub fn sigmoid(&self) -> Value {
+        let a = self.data();
+        // Only ever exponentiate a non-positive number, so exp cannot overflow.
+        let out = if a >= 0.0 { 1.0 / (1.0 + (-a).exp()) } else { a.exp() / (1.0 + a.exp()) };
+        // Like tanh, the derivative is written in terms of the output.
+        Value::from_op(out, vec![(self.clone(), out * (1.0 - out))])
+    }
+
+    /// The rectified linear unit: `a` if positive, else 0.
+    ///
+    /// ```text
+    /// out = max(0, a),   ∂out/∂a = 1 if a > 0 else 0
+    /// ```
+    ///
+    /// At `a = 0` the slope is taken as 0, as PyTorch does.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::autodiff::*;
+    /// let a = Value::new(-2.0);
+    /// let c = a.relu();
+    /// c.backward();
+    /// assert_eq!((c.data(), a.grad()), (0.0, 0.0));
+    /// ```
+    pub fn relu(&self) -> Value {
+        let a = self.data();
+        let out = a.max(0.0);
+        // Gradient flows only through units that were active.
+        Value::from_op(out, vec![(self.clone(), if a > 0.0 { 1.0 } else { 0.0 })])
+    }
+
+    // -----------------------------------------------------------------------
+    // Backpropagation
+    // -----------------------------------------------------------------------
+
+    /// Sets this node's gradient to 1 and applies the chain rule to every node
+    /// it depends on, in reverse topological order. Zeroes all gradients in
+    /// the graph first, so calling it twice (a notebook cell rerun) gives the
+    /// same gradients, not doubled ones.
+    ///
+    /// ```text
+    /// ∂L/∂L = 1
+    /// ∂L/∂a += ∂L/∂out · ∂out/∂a    for each node out, outputs before inputs
+    /// ```
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::autodiff::*;
+    /// let a = Value::new(3.0);
+    /// let y = &a * &a; // a used twice: both uses contribute, ∂y/∂a = 2a
+    /// y.backward();
+    /// y.backward(); // a rerun does not double it
+    /// assert_eq!(a.grad(), 6.0);
+    /// ```
+    pub fn backward(&self) {
+        let order = self.topological_order();
+        for value in &order {
+            value.0.borrow_mut().grad = 0.0;
+        }
+        self.0.borrow_mut().grad = 1.0;
+        // Outputs before inputs: by the time a node is reached, every node that
+        // uses it has already added its share to its gradient.
+        for value in order.iter().rev() {
+            let node = value.0.borrow();
+            for (input, local) in &node.inputs {
+                input.0.borrow_mut().grad += local * node.grad;
+            }
+        }
+    }
+
+    /// Every node this one depends on (itself included), each after all of its
+    /// inputs. An explicit stack instead of recursion, so a graph 100 000 nodes
+    /// deep does not overflow the call stack.
+    fn topological_order(&self) -> Vec<Value> {
+        let mut order = Vec::new();
+        let mut visited = HashSet::new();
+        // (node, inputs already pushed?): a node is emitted on its second visit,
+        // after everything above it on the stack (its inputs) has been emitted.
+        let mut stack = vec![(self.clone(), false)];
+        while let Some((value, inputs_done)) = stack.pop() {
+            if inputs_done {
+                order.push(value);
+                continue;
+            }
+            // Identify nodes by address: two different nodes may hold equal numbers.
+            if !visited.insert(Rc::as_ptr(&value.0)) {
+                continue;
+            }
+            let inputs: Vec<Value> = value.0.borrow().inputs.iter().map(|(input, _)| input.clone()).collect();
+            stack.push((value, true));
+            stack.extend(inputs.into_iter().map(|input| (input, false)));
+        }
+        order
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Value(data={:.4}, grad={:.4})", self.data(), self.grad())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Operator sugar: each delegates to an operation above, so the backward rules
+// live in one place. A plain `f64` operand becomes a leaf `Value`.
+// ---------------------------------------------------------------------------
+
+impl Add<&Value> for &Value {
+    type Output = Value;
+    /// `&a + &b`, see [`Value::add`].
+    fn add(self, rhs: &Value) -> Value {
+        Value::add(self, rhs)
+    }
+}
+
+impl Add<f64> for &Value {
+    type Output = Value;
+    /// `&a + 2.0`, see [`Value::add`].
+    fn add(self, rhs: f64) -> Value {
+        Value::add(self, &Value::new(rhs))
+    }
+}
+
+impl Sub<&Value> for &Value {
+    type Output = Value;
+    /// `&a - &b = a + (−1)·b`, see [`Value::add`] and [`Value::mul`].
+    fn sub(self, rhs: &Value) -> Value {
+        Value::add(self, &-rhs)
+    }
+}
+
+impl Sub<f64> for &Value {
+    type Output = Value;
+    /// `&a - 2.0 = a + (−2.0)`, see [`Value::add`].
+    fn sub(self, rhs: f64) -> Value {
+        Value::add(self, &Value::new(-rhs))
+    }
+}
+
+impl Mul<&Value> for &Value {
+    type Output = Value;
+    /// `&a * &b`, see [`Value::mul`].
+    fn mul(self, rhs: &Value) -> Value {
+        Value::mul(self, rhs)
+    }
+}
+
+impl Mul<f64> for &Value {
+    type Output = Value;
+    /// `&a * 2.0`, see [`Value::mul`].
+    fn mul(self, rhs: f64) -> Value {
+        Value::mul(self, &Value::new(rhs))
+    }
+}
+
+impl Neg for &Value {
+    type Output = Value;
+    /// `-&a = (−1)·a`, see [`Value::mul`].
+    fn neg(self) -> Value {
+        Value::mul(self, &Value::new(-1.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use approx::assert_abs_diff_eq;
+
+    /// Central finite difference (the calculus module's), the independent
+    /// reference for every gradient: it never looks at the graph.
+    /// Error O(h²) from truncation plus O(ε/h) from rounding; h = 1e-5 balances them.
+    fn central_difference(f: impl Fn(f64) -> f64, x: f64) -> f64 {
+        crate::calculus::central_difference(f, x, 1e-5).expect("finite test functions")
+    }
+
+    /// Checks `op` at each point: its forward value against `plain`, and its
+    /// gradient against both a finite difference of `plain` and `closed_form`.
+    fn check_unary(
+        op: impl Fn(&Value) -> Value,
+        plain: impl Fn(f64) -> f64,
+        closed_form: impl Fn(f64) -> f64,
+        points: &[f64],
+    ) {
+        for &x in points {
+            let a = Value::new(x);
+            let out = op(&a);
+            out.backward();
+            assert_abs_diff_eq!(out.data(), plain(x), epsilon = 1e-12);
+            assert_abs_diff_eq!(a.grad(), central_difference(&plain, x), epsilon = 1e-6);
+            assert_abs_diff_eq!(a.grad(), closed_form(x), epsilon = 1e-12);
+        }
+    }
+
+    /// Like [`check_unary`] for two inputs: `closed_form` returns (∂/∂a, ∂/∂b).
+    fn check_binary(
+        op: impl Fn(&Value, &Value) -> Value,
+        plain: impl Fn(f64, f64) -> f64,
+        closed_form: impl Fn(f64, f64) -> (f64, f64),
+        points: &[(f64, f64)],
+    ) {
+        for &(x, y) in points {
+            let (a, b) = (Value::new(x), Value::new(y));
+            let out = op(&a, &b);
+            out.backward();
+            let (da, db) = closed_form(x, y);
+            assert_abs_diff_eq!(out.data(), plain(x, y), epsilon = 1e-12);
+            assert_abs_diff_eq!(a.grad(), central_difference(|x| plain(x, y), x), epsilon = 1e-6);
+            assert_abs_diff_eq!(b.grad(), central_difference(|y| plain(x, y), y), epsilon = 1e-6);
+            assert_abs_diff_eq!(a.grad(), da, epsilon = 1e-12);
+            assert_abs_diff_eq!(b.grad(), db, epsilon = 1e-12);
+        }
+    }
+
+    const PAIRS: [(f64, f64); 4] = [(2.0, -3.0), (-0.5, 0.25), (1.5, 1.5), (0.0, 4.0)];
+    const POINTS: [f64; 5] = [-2.0, -0.3, 0.1, 0.7, 3.0];
+
+    #[test]
+    fn add_gradient() {
+        check_binary(|a, b| a + b, |a, b| a + b, |_, _| (1.0, 1.0), &PAIRS);
+        check_binary(|a, b| a.add(b), |a, b| a + b, |_, _| (1.0, 1.0), &PAIRS);
+        check_unary(|a| a + 2.5, |a| a + 2.5, |_| 1.0, &POINTS);
+    }
+
+    #[test]
+    fn mul_gradient() {
+        check_binary(|a, b| a * b, |a, b| a * b, |a, b| (b, a), &PAIRS);
+        check_binary(|a, b| a.mul(b), |a, b| a * b, |a, b| (b, a), &PAIRS);
+        check_unary(|a| a * -1.5, |a| a * -1.5, |_| -1.5, &POINTS);
+    }
+
+    #[test]
+    fn sub_gradient() {
+        check_binary(|a, b| a - b, |a, b| a - b, |_, _| (1.0, -1.0), &PAIRS);
+        check_unary(|a| a - 2.5, |a| a - 2.5, |_| 1.0, &POINTS);
+    }
+
+    #[test]
+    fn neg_gradient() {
+        check_unary(|a| -a, |a| -a, |_| -1.0, &POINTS);
+    }
+
+    #[test]
+    fn pow_gradient() {
+        check_unary(|a| a.pow(3.0).unwrap(), |a| a.powi(3), |a| 3.0 * a * a, &POINTS);
+        check_unary(|a| a.pow(-1.0).unwrap(), |a| 1.0 / a, |a| -1.0 / (a * a), &POINTS);
+        check_unary(|a| a.pow(0.5).unwrap(), f64::sqrt, |a| 0.5 / a.sqrt(), &[0.1, 0.7, 3.0]);
+        // x⁰ = 1 is flat, including at 0 where n·aⁿ⁻¹ would be NaN.
+        check_unary(|a| a.pow(0.0).unwrap(), |_| 1.0, |_| 0.0, &[0.0, 2.0]);
+    }
+
+    #[test]
+    fn exp_gradient() {
+        check_unary(|a| a.exp(), f64::exp, f64::exp, &POINTS);
+    }
+
+    #[test]
+    fn log_gradient() {
+        check_unary(|a| a.log().unwrap(), f64::ln, |a| 1.0 / a, &[0.1, 0.7, 3.0]);
+    }
+
+    #[test]
+    fn tanh_gradient() {
+        check_unary(|a| a.tanh(), f64::tanh, |a| 1.0 - a.tanh().powi(2), &POINTS);
+    }
+
+    #[test]
+    fn sigmoid_gradient() {
+        let sigmoid = |a: f64| 1.0 / (1.0 + (-a).exp());
+        check_unary(|a| a.sigmoid(), sigmoid, |a| sigmoid(a) * (1.0 - sigmoid(a)), &POINTS);
+    }
+
+    #[test]
+    fn sigmoid_is_stable_for_large_inputs() {
+        // The naive e⁻ᵃ would overflow to inf at a = −1000 (giving 0, luckily)
+        // and e^a/(1+e^a) would give inf/inf = NaN at a = +1000.
+        for (x, expected) in [(-1000.0, 0.0), (1000.0, 1.0), (-40.0, 4.248354255291589e-18)] {
+            let a = Value::new(x);
+            let s = a.sigmoid();
+            s.backward();
+            assert_abs_diff_eq!(s.data(), expected, epsilon = 1e-30);
+            assert!(a.grad().is_finite() && a.grad() >= 0.0);
+        }
+    }
+
+    #[test]
+    fn relu_gradient() {
+        // Finite differences only away from the kink at 0.
+        check_unary(|a| a.relu(), |a| a.max(0.0), |a| if a > 0.0 { 1.0 } else { 0.0 }, &POINTS);
+        let a = Value::new(0.0);
+        a.relu().backward();
+        assert_eq!(a.grad(), 0.0);
+    }
+
+    #[test]
+    fn a_node_used_twice_accumulates() {
+        let a = Value::new(3.0);
+        (&a * &a).backward();
+        assert_abs_diff_eq!(a.grad(), 6.0, epsilon = 1e-12); // 2a
+        (&a + &a).backward();
+        assert_abs_diff_eq!(a.grad(), 2.0, epsilon = 1e-12);
+    }
+
+    /// micrograd's `test_sanity_check` expression, which reuses x, z and q.
+    fn micrograd_expression(x: &Value) -> Value {
+        let z = &(&(x * 2.0) + 2.0) + x;
+        let q = &z.relu() + &(&z * x);
+        let h = (&z * &z).relu();
+        &(&h + &q) + &(&q * x)
+    }
+
+    fn micrograd_expression_plain(x: f64) -> f64 {
+        let z = 2.0 * x + 2.0 + x;
+        let q = z.max(0.0) + z * x;
+        let h = (z * z).max(0.0);
+        h + q + q * x
+    }
+
+    #[test]
+    fn micrograd_sanity_check() {
+        let x = Value::new(-4.0);
+        let y = micrograd_expression(&x);
+        y.backward();
+        // Values PyTorch gives in micrograd's test.
+        assert_abs_diff_eq!(y.data(), -20.0, epsilon = 1e-12);
+        assert_abs_diff_eq!(x.grad(), 46.0, epsilon = 1e-12);
+        assert_abs_diff_eq!(x.grad(), central_difference(micrograd_expression_plain, -4.0), epsilon = 1e-6);
+    }
+
+    #[test]
+    fn backward_twice_gives_the_same_gradients() {
+        let x = Value::new(-4.0);
+        let y = micrograd_expression(&x);
+        y.backward();
+        let first = x.grad();
+        y.backward();
+        assert_eq!(x.grad(), first);
+    }
+
+    #[test]
+    fn fifty_nested_tanh() {
+        let plain = |x: f64| (0..50).fold(x, |t, _| t.tanh());
+        let x = Value::new(0.8);
+        let y = (0..50).fold(x.clone(), |t, _| t.tanh());
+        y.backward();
+        assert_abs_diff_eq!(y.data(), plain(0.8), epsilon = 1e-12);
+        assert_abs_diff_eq!(x.grad(), central_difference(plain, 0.8), epsilon = 1e-8);
+    }
+
+    #[test]
+    fn a_chain_of_100_000_additions_does_not_overflow_the_stack() {
+        let x0 = Value::new(0.0);
+        let mut x = x0.clone();
+        for _ in 0..100_000 {
+            x = &x + 1.0;
+        }
+        x.backward();
+        assert_eq!(x.data(), 100_000.0);
+        assert_eq!(x0.grad(), 1.0);
+        // Dropping the chain must not overflow either.
+        drop(x);
+    }
+
+    /// The notebook's 2-layer network written with plain f64, for finite differences.
+    fn two_layer_loss_plain(x: [f64; 2], w1: [[f64; 2]; 2], w2: [f64; 2]) -> f64 {
+        let sigmoid = |a: f64| 1.0 / (1.0 + (-a).exp());
+        let h: Vec<f64> = (0..2).map(|j| sigmoid(x[0] * w1[0][j] + x[1] * w1[1][j])).collect();
+        let y_hat = sigmoid(h[0] * w2[0] + h[1] * w2[1]);
+        (y_hat - 1.0).powi(2)
+    }
+
+    #[test]
+    fn two_layer_sigmoid_network_matches_finite_differences() {
+        let x = [1.0, 2.0];
+        let w1 = [[0.5, 0.3], [0.2, 0.8]];
+        let w2 = [1.0, 0.5];
+
+        let xv: Vec<Value> = x.iter().map(|&v| Value::new(v)).collect();
+        let w1v: Vec<Vec<Value>> = w1.iter().map(|row| row.iter().map(|&v| Value::new(v)).collect()).collect();
+        let w2v: Vec<Value> = w2.iter().map(|&v| Value::new(v)).collect();
+        // h_j = σ(Σᵢ xᵢ W1[i][j]), inputs on rows
+        let h: Vec<Value> = (0..2).map(|j| (&(&xv[0] * &w1v[0][j]) + &(&xv[1] * &w1v[1][j])).sigmoid()).collect();
+        let y_hat = (&(&h[0] * &w2v[0]) + &(&h[1] * &w2v[1])).sigmoid();
+        let loss = (&y_hat - 1.0).pow(2.0).unwrap();
+        loss.backward();
+
+        assert_abs_diff_eq!(loss.data(), two_layer_loss_plain(x, w1, w2), epsilon = 1e-15);
+        println!("loss = {:.10}", loss.data());
+        for i in 0..2 {
+            for j in 0..2 {
+                let numeric = central_difference(
+                    |w| {
+                        let mut w1 = w1;
+                        w1[i][j] = w;
+                        two_layer_loss_plain(x, w1, w2)
+                    },
+                    w1[i][j],
+                );
+                println!("dloss/dW1[{i}][{j}] = {:.10}", w1v[i][j].grad());
+                assert_abs_diff_eq!(w1v[i][j].grad(), numeric, epsilon = 1e-8);
+            }
+        }
+        for j in 0..2 {
+            let numeric = central_difference(
+                |w| {
+                    let mut w2 = w2;
+                    w2[j] = w;
+                    two_layer_loss_plain(x, w1, w2)
+                },
+                w2[j],
+            );
+            println!("dloss/dW2[{j}] = {:.10}", w2v[j].grad());
+            assert_abs_diff_eq!(w2v[j].grad(), numeric, epsilon = 1e-8);
+        }
+    }
+
+    #[test]
+    fn log_of_zero_is_invalid_argument() {
+        let err = Value::new(0.0).log().unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { name: "self", .. }));
+    }
+
+    #[test]
+    fn log_of_negative_is_invalid_argument() {
+        let err = Value::new(-1.0).log().unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { name: "self", .. }));
+        assert!(err.to_string().contains("only defined for positive numbers"));
+    }
+
+    #[test]
+    fn pow_giving_nan_is_invalid_argument() {
+        let err = Value::new(-1.0).pow(0.5).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { name: "exponent", .. }));
+        assert!(err.to_string().contains("NaN"));
+    }
+
+    #[test]
+    fn pow_giving_infinity_is_invalid_argument() {
+        let err = Value::new(0.0).pow(-1.0).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { name: "exponent", .. }));
+    }
+
+    #[test]
+    fn debug_format() {
+        let a = Value::new(3.0);
+        a.backward();
+        assert_eq!(format!("{a:?}"), "Value(data=3.0000, grad=1.0000)");
+    }
+}
