@@ -60,6 +60,15 @@ pub enum Error {
         /// Why it is not allowed, and what would be.
         why: String,
     },
+    /// A vector that should be a probability distribution but does not sum to
+    /// 1 (within the stated tolerance).
+    #[error("not a probability distribution: the probabilities sum to {sum}, not 1 (tolerance {tolerance}); normalise them, e.g. with softmax")]
+    NotADistribution {
+        /// What the entries add up to.
+        sum: f64,
+        /// How far from 1 the sum may be.
+        tolerance: f64,
+    },
     /// An input containing NaN or an infinity where a finite number is needed.
     #[error("{op} needs finite numbers, but its input contains {value} at index {index:?}")]
     NonFinite {

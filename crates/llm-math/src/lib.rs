@@ -12,7 +12,8 @@
 //! ```
 //!
 //! Modules follow the notebooks: [`linalg`] (01), [`calculus`] and
-//! [`autodiff`] (02), then plotting ([`plot`]),
+//! [`autodiff`] (02), [`probability`], [`info`] and [`stats`] (03), then
+//! plotting ([`plot`]),
 //! display glue ([`display`]), seeded randomness ([`random`]) and, with the
 //! `tables` feature, polars tables (`table`). The maths modules never depend
 //! on plotting. Every fallible function returns [`Result`] with one [`Error`]
@@ -29,9 +30,12 @@ pub mod autodiff;
 pub mod calculus;
 pub mod display;
 pub mod error;
+pub mod info;
 pub mod linalg;
 pub mod plot;
+pub mod probability;
 pub mod random;
+pub mod stats;
 #[cfg(feature = "tables")]
 pub mod table;
 
@@ -58,12 +62,18 @@ pub mod prelude {
         tanh_derivative,
     };
     pub use crate::error::{Error, Result};
+    pub use crate::info::{cross_entropy, cross_entropy_from_logits, entropy, entropy_bits, kl_divergence};
     pub use crate::linalg::{
         Pca, Svd, SymEigen, cosine_similarity, covariance, dot, l1_norm, matmul, norm, normalize, pca,
         project_onto, rotation_2d, svd, sym_eigen,
     };
     pub use crate::plot::{Chart, Figure, Grid, grid};
+    pub use crate::probability::{
+        check_distribution, expectation, log_softmax, log_softmax_rows, sample_index, softmax, softmax_rows,
+        softmax_with_temperature, variance,
+    };
     pub use crate::random::{SeededRng, normal, randn, randn_vec, seeded_rng, uniform};
+    pub use crate::stats::{TTest, bayes, proportion_ci, t_test_student, t_test_welch};
     #[cfg(feature = "tables")]
     pub use crate::table::Table;
 }
