@@ -134,7 +134,9 @@ def setup_cells(names):
         nb = nbformat.read(path, as_version=4)
         first = next((c.source for c in nb.cells if c.cell_type == "code"), None)
         if first:
-            setups.setdefault(first, path.name)
+            # Comments do not change what the kernel builds; cells differing only in them warm once.
+            code = "\n".join(line for line in first.splitlines() if not line.strip().startswith("//"))
+            setups.setdefault(code, path.name)
     return setups
 
 

@@ -76,4 +76,7 @@ pub mod prelude {
     pub use crate::stats::{TTest, bayes, proportion_ci, t_test_student, t_test_welch};
     #[cfg(feature = "tables")]
     pub use crate::table::Table;
+    /// Build tables with `df!("column" => values, ...)?` (polars' macro).
+    #[cfg(feature = "tables")]
+    pub use polars::prelude::{DataFrame, df};
 }
