@@ -68,6 +68,9 @@ def failures(nb, name):
         failed = bool(errors) or bool(stderr.strip())
         expected = "raises-exception" in cell.metadata.get("tags", [])
         first = "\n".join("    | " + line for line in cell.source.splitlines()[:3])
+        debug_text = figure_as_debug_text(cell)
+        if debug_text:
+            problems.append(f"{name}: code cell {number}: {debug_text}\n{first}")
         if failed and not expected:
             # The message is what a reader needs; a RUST_BACKTRACE backtrace is noise here.
             detail = "\n".join(f"{e.ename}: {e.evalue}" for e in errors) + stderr.split("stack backtrace:")[0]
@@ -76,6 +79,23 @@ def failures(nb, name):
         elif expected and not failed:
             problems.append(f"{name}: code cell {number} is tagged raises-exception but ran without error\n{first}")
     return problems
+
+
+DISPLAY_TYPES = ("Chart {", "Grid {", "Figure {", "Table {")
+
+
+def figure_as_debug_text(cell):
+    """Same rule as tests/notebooks.rs: a figure or table shown as its Debug text.
+
+    evcxr falls back to Debug, silently, when the final expression moves a
+    variable the notebook keeps."""
+    for o in cell.outputs:
+        text = "".join(o.get("data", {}).get("text/plain", "")) if o.output_type == "execute_result" else ""
+        kind = next((t for t in DISPLAY_TYPES if text.lstrip().startswith(t)), None)
+        if kind:
+            return (f"the cell ends in a {kind[:-2]} but showed its Debug text, not the figure or table: "
+                    "the final expression probably moves a variable of the notebook; borrow it (&x) or clone it (x.clone())")
+    return None
 
 
 def outputs_of(nb):

@@ -278,9 +278,25 @@ impl CellRun {
                 Some(format!("panic:\n{}", message.trim_end()))
             }
             Ok(_) if !self.stderr.trim().is_empty() => Some(format!("error on stderr:\n{}", self.stderr.trim_end())),
-            Ok(_) => None,
+            Ok(outputs) => outputs.content_by_mime_type.get("text/plain").and_then(|text| figure_as_debug_text(text)),
         }
     }
+}
+
+/// The crate's displayable types, by the start of their `Debug` text.
+const DISPLAY_TYPES: [&str; 4] = ["Chart {", "Grid {", "Figure {", "Table {"];
+
+/// A cell that should show a figure or table but printed its `Debug` text.
+/// evcxr does that, silently, when the final expression moves a variable the
+/// notebook keeps (its `evcxr_display` wrapper then fails to compile).
+/// The same rule lives in `scripts/nbrun.py` (`figure_as_debug_text`).
+fn figure_as_debug_text(text: &str) -> Option<String> {
+    let kind = DISPLAY_TYPES.iter().find(|t| text.trim_start().starts_with(*t))?;
+    Some(format!(
+        "the cell ends in a {} but showed its Debug text, not the figure or table: the final expression \
+         probably moves a variable of the notebook; borrow it (&x) or clone it (x.clone())",
+        kind.trim_end_matches(" {")
+    ))
 }
 
 fn first_lines(code: &str, n: usize) -> String {

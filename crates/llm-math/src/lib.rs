@@ -12,7 +12,7 @@
 //! ```
 //!
 //! Modules follow the notebooks: [`linalg`] (01), [`calculus`] and
-//! [`autodiff`] (02), [`probability`], [`info`] and [`stats`] (03), then
+//! [`autodiff`] (02), [`probability`], [`info`] and [`stats`] (03), [`optim`] (04), then
 //! plotting ([`plot`]),
 //! display glue ([`display`]), seeded randomness ([`random`]) and, with the
 //! `tables` feature, polars tables (`table`). The maths modules never depend
@@ -32,6 +32,7 @@ pub mod display;
 pub mod error;
 pub mod info;
 pub mod linalg;
+pub mod optim;
 pub mod plot;
 pub mod probability;
 pub mod random;
@@ -65,8 +66,9 @@ pub mod prelude {
     pub use crate::info::{cross_entropy, cross_entropy_from_logits, entropy, entropy_bits, kl_divergence};
     pub use crate::linalg::{
         Pca, Svd, SymEigen, cosine_similarity, covariance, dot, l1_norm, matmul, norm, normalize, pca,
-        project_onto, rotation_2d, svd, sym_eigen,
+        least_squares, project_onto, rotation_2d, svd, sym_eigen,
     };
+    pub use crate::optim::{Adam, Momentum, Optimizer, Schedule, Sgd, linear_regression_data, shuffled_batches};
     pub use crate::plot::{Chart, Figure, Grid, grid};
     pub use crate::probability::{
         check_distribution, expectation, log_softmax, log_softmax_rows, sample_index, softmax, softmax_rows,

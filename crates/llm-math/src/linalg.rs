@@ -503,6 +503,67 @@ pub fn pca<'a>(x: impl AsArray<'a, f64, Ix2>, k: usize) -> Result<Pca> {
 }
 
 // ---------------------------------------------------------------------------
+// Least squares (used in notebook 04)
+// ---------------------------------------------------------------------------
+
+/// The least-squares solution of `A·x ≈ b`: the `x` that minimises the sum of
+/// squared residuals, computed from the SVD (via `nalgebra`).
+///
+/// ```text
+/// x* = argminₓ |A·x − b|² = A⁺·b = V·diag(1/sᵢ)·Uᵀ·b     (sᵢ above a cut-off)
+/// ```
+///
+/// When `A` has full column rank this is the unique answer of the normal
+/// equations `AᵀA·x = Aᵀb`; when it does not, singular values below
+/// `max(m, n)·ε·s₁` count as zero and the answer is the shortest `x` among the
+/// minimisers (as NumPy's `lstsq` does).
+///
+/// For linear regression put the features in the rows of `A` and a column of
+/// ones for the intercept: `A = [x 1]`, `x* = [w, b]`.
+///
+/// Shapes: `a: (m, n)`, `b: (m,)` → `(n,)`.
+///
+/// # Errors
+/// [`Error::BadShape`] for an empty `a`; [`Error::ShapeMismatch`] if `b` does
+/// not have one entry per row of `a`; [`Error::NonFinite`] for NaN or
+/// infinite entries; [`Error::NoConvergence`] if the SVD fails.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// // Fit y = w·x + b through (0, 1), (1, 3), (2, 5): exactly w = 2, b = 1.
+/// let a = array![[0.0, 1.0], [1.0, 1.0], [2.0, 1.0]];
+/// let wb = least_squares(&a, &[1.0, 3.0, 5.0])?;
+/// assert!((wb[0] - 2.0).abs() < 1e-12 && (wb[1] - 1.0).abs() < 1e-12);
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn least_squares<'a, 'b>(a: impl AsArray<'a, f64, Ix2>, b: impl AsArray<'b, f64, Ix1>) -> Result<Array1<f64>> {
+    let (a, b) = (a.into(), b.into());
+    if a.is_empty() {
+        return Err(Error::BadShape { op: "least_squares", got: a.shape().to_vec(), expected: "a non-empty matrix (m, n)" });
+    }
+    if a.nrows() != b.len() {
+        return Err(Error::ShapeMismatch {
+            op: "least_squares",
+            left: a.shape().to_vec(),
+            right: b.shape().to_vec(),
+            rule: "b needs one entry per row of A",
+        });
+    }
+    check_finite("least_squares (A)", &a)?;
+    check_finite("least_squares (b)", &b)?;
+    let max_iterations = 10_000;
+    let d = nalgebra::SVD::try_new(to_nalgebra(&a), true, true, f64::EPSILON, max_iterations)
+        .ok_or(Error::NoConvergence { op: "least_squares", iterations: max_iterations })?;
+    let s_max = d.singular_values.max();
+    // NumPy's default cut-off: singular values this small are rounding noise.
+    let cutoff = a.nrows().max(a.ncols()) as f64 * f64::EPSILON * s_max;
+    let rhs = nalgebra::DVector::from_iterator(b.len(), b.iter().copied());
+    let x = d.solve(&rhs, cutoff).expect("u and vᵀ were computed and the cut-off is ≥ 0"); // (n, 1)
+    Ok(x.iter().copied().collect())
+}
+
+// ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
 
@@ -541,6 +602,46 @@ mod tests {
     use super::*;
     use approx::assert_abs_diff_eq;
     use ndarray::array;
+
+    #[test]
+    fn least_squares_matches_the_closed_form_line_fit() {
+        // Simple regression has a textbook answer: w = cov(x, y) / var(x), b = ȳ − w·x̄.
+        let x = array![0.3, -1.2, 2.5, 0.0, 4.1, -0.7, 1.9];
+        let y = array![1.1, -1.0, 6.2, 0.8, 9.5, -0.2, 4.4];
+        let (mx, my) = (x.mean().unwrap(), y.mean().unwrap());
+        let w = ((&x - mx) * (&y - my)).sum() / (&x - mx).mapv(|d| d * d).sum();
+        let b = my - w * mx;
+        let design = ndarray::stack![Axis(1), x, Array1::ones(7)]; // (7, 2)
+        assert_abs_diff_eq!(least_squares(&design, &y).unwrap(), array![w, b], epsilon = 1e-12);
+    }
+
+    #[test]
+    fn least_squares_solves_the_normal_equations() {
+        // AᵀA·x = Aᵀb, solved here by Cramer's rule on the 2×2 system.
+        let a = array![[1.0, 2.0], [3.0, -1.0], [0.5, 0.5], [2.0, 2.0]];
+        let b = array![1.0, 0.0, 2.0, -1.0];
+        let (ata, atb) = (a.t().dot(&a), a.t().dot(&b));
+        let det = ata[[0, 0]] * ata[[1, 1]] - ata[[0, 1]] * ata[[1, 0]];
+        let x0 = (atb[0] * ata[[1, 1]] - ata[[0, 1]] * atb[1]) / det;
+        let x1 = (ata[[0, 0]] * atb[1] - atb[0] * ata[[1, 0]]) / det;
+        assert_abs_diff_eq!(least_squares(&a, &b).unwrap(), array![x0, x1], epsilon = 1e-12);
+    }
+
+    #[test]
+    fn least_squares_picks_the_shortest_answer_when_columns_repeat() {
+        // Columns equal: every x with x0 + x1 = 2 fits exactly; the shortest is (1, 1).
+        let a = array![[1.0, 1.0], [2.0, 2.0], [3.0, 3.0]];
+        assert_abs_diff_eq!(least_squares(&a, &[2.0, 4.0, 6.0]).unwrap(), array![1.0, 1.0], epsilon = 1e-12);
+    }
+
+    #[test]
+    fn least_squares_rejects_bad_shapes_and_values() {
+        let a = array![[1.0, 0.0], [0.0, 1.0]];
+        assert!(matches!(least_squares(&a, &[1.0, 2.0, 3.0]),
+            Err(Error::ShapeMismatch { op: "least_squares", ref left, ref right, .. }) if *left == vec![2, 2] && *right == vec![3]));
+        assert!(matches!(least_squares(&Array2::<f64>::zeros((0, 2)), &[0.0; 0]), Err(Error::BadShape { .. })));
+        assert!(matches!(least_squares(&a, &[1.0, f64::NAN]), Err(Error::NonFinite { .. })));
+    }
 
     #[test]
     fn dot_matches_the_published_example_and_the_geometric_form() {

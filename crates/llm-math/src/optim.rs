@@ -1,0 +1,993 @@
+//! Optimization: training data, mini-batches, optimizers and learning-rate
+//! schedules.
+//!
+//! Taught in `notebooks/04-optimization.ipynb`.
+//!
+//! Training a model is a loop: take a mini-batch, compute the gradient of the
+//! loss with respect to the parameters, let an optimizer turn the gradient
+//! into an update, repeat. The order here follows the notebook: data
+//! ([`linear_regression_data`], [`shuffled_batches`]), the optimizers behind
+//! one [`Optimizer`] trait ([`Sgd`], [`Momentum`], [`Adam`]), then learning-rate
+//! [`Schedule`]s. The least-squares answer the notebook compares against is
+//! [`least_squares`](crate::linalg::least_squares), in `linalg`.
+//!
+//! Parameters and gradients are `Array1<f64>`: the notebooks' models are small
+//! enough to flatten into one vector (`[w, b]` for a line).
+
+use std::f64::consts::PI;
+use std::fmt;
+
+use ndarray::Array1;
+use rand::{Rng, RngExt};
+use rand::seq::SliceRandom;
+
+use crate::error::{Error, Result, check_finite};
+use crate::random::randn_vec;
+
+// ---------------------------------------------------------------------------
+// Data
+// ---------------------------------------------------------------------------
+
+/// Points on a noisy line, for linear regression: `x` uniform on `[-1, 1)`,
+/// `y = w·x + b + noise`.
+///
+/// ```text
+/// xᵢ ~ U(-1, 1),   εᵢ ~ N(0, noise_std²),   yᵢ = w·xᵢ + b + εᵢ
+/// ```
+///
+/// Shapes: `n` → `(x: (n,), y: (n,))`.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] if `n` is 0, `w` or `b` is not finite, or
+/// `noise_std` is negative or not finite.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// // The notebook's data: y = 2x + 1 + noise.
+/// let (x, y) = linear_regression_data(&mut seeded_rng(0), 1000, 2.0, 1.0, 0.3)?;
+/// assert_eq!((x.len(), y.len()), (1000, 1000));
+/// assert!(x.iter().all(|&v| (-1.0..1.0).contains(&v)));
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn linear_regression_data<R: Rng + ?Sized>(
+    rng: &mut R,
+    n: usize,
+    w: f64,
+    b: f64,
+    noise_std: f64,
+) -> Result<(Array1<f64>, Array1<f64>)> {
+    if n == 0 {
+        return Err(Error::invalid("n", n, "need at least one point"));
+    }
+    if !w.is_finite() {
+        return Err(Error::invalid("w", w, "the slope must be a finite number"));
+    }
+    if !b.is_finite() {
+        return Err(Error::invalid("b", b, "the intercept must be a finite number"));
+    }
+    if !(noise_std.is_finite() && noise_std >= 0.0) {
+        return Err(Error::invalid("noise_std", noise_std, "the noise's standard deviation must be finite and ≥ 0"));
+    }
+    let x = Array1::from_shape_simple_fn(n, || rng.random_range(-1.0..1.0)); // (n,)
+    let noise = randn_vec(rng, n) * noise_std; // (n,)
+    let y = &x * w + b + noise; // (n,)
+    Ok((x, y))
+}
+
+/// The indices `0..n` in a random order, cut into mini-batches of
+/// `batch_size` (the last batch holds what is left over).
+///
+/// Call it once per epoch with the same generator: every epoch sees every
+/// point exactly once, in a new order. Select a batch's rows with
+/// `x.select(Axis(0), &batch)`.
+///
+/// # Errors
+/// [`Error::InvalidArgument`] if `n` or `batch_size` is 0.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// let mut rng = seeded_rng(0);
+/// let batches = shuffled_batches(&mut rng, 1000, 32)?;
+/// assert_eq!(batches.len(), 32); // 31 full batches and one of 8
+/// assert_eq!(batches[31].len(), 8);
+/// let mut seen: Vec<usize> = batches.concat();
+/// seen.sort();
+/// assert_eq!(seen, (0..1000).collect::<Vec<_>>());
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn shuffled_batches<R: Rng + ?Sized>(rng: &mut R, n: usize, batch_size: usize) -> Result<Vec<Vec<usize>>> {
+    if n == 0 {
+        return Err(Error::invalid("n", n, "need at least one point to batch"));
+    }
+    if batch_size == 0 {
+        return Err(Error::invalid("batch_size", batch_size, "a batch needs at least one point"));
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(rng);
+    Ok(order.chunks(batch_size).map(<[usize]>::to_vec).collect())
+}
+
+// ---------------------------------------------------------------------------
+// Optimizers
+// ---------------------------------------------------------------------------
+
+/// An optimizer: turns a gradient into an update of the parameters.
+///
+/// Every optimizer keeps its state (velocities, moment estimates, step count)
+/// between calls to [`step`](Optimizer::step); [`reset`](Optimizer::reset)
+/// forgets it. The trait is object safe, so one training function can take
+/// `&mut dyn Optimizer` and run SGD, momentum or Adam.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// // Minimise f(θ) = θ₀² + θ₁², whose gradient is 2θ, with each optimizer.
+/// let mut optimizers: Vec<Box<dyn Optimizer>> =
+///     vec![Box::new(Sgd::new(0.1)?), Box::new(Momentum::new(0.1, 0.9)?), Box::new(Adam::new(0.1)?)];
+/// for opt in optimizers.iter_mut() {
+///     let mut theta = array![3.0, -2.0];
+///     for _ in 0..500 {
+///         let grad = &theta * 2.0;
+///         opt.step(&mut theta, &grad)?;
+///     }
+///     assert!(theta.iter().all(|t| t.abs() < 1e-3), "{} ended at {theta}", opt.name());
+/// }
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub trait Optimizer {
+    /// Updates `params` in place from `grads` (the gradient of the loss at
+    /// `params`), one entry per parameter.
+    ///
+    /// # Errors
+    /// [`Error::ShapeMismatch`] if `grads` and `params` differ in length, or
+    /// if the optimizer's state was built for a different number of
+    /// parameters (call [`reset`](Optimizer::reset) to start over);
+    /// [`Error::NonFinite`] for a NaN or infinite gradient (the parameters are
+    /// left untouched).
+    fn step(&mut self, params: &mut Array1<f64>, grads: &Array1<f64>) -> Result<()>;
+
+    /// The learning rate the next step will use.
+    fn lr(&self) -> f64;
+
+    /// Changes the learning rate, e.g. from a [`Schedule`] once per epoch.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless `lr` is finite and > 0.
+    fn set_lr(&mut self, lr: f64) -> Result<()>;
+
+    /// Forgets the state (velocities, moments, step count); keeps the
+    /// hyperparameters.
+    fn reset(&mut self);
+
+    /// A short description with the hyperparameters, for legends and logs,
+    /// e.g. `"Adam(lr=0.01)"`.
+    fn name(&self) -> String;
+}
+
+/// Plain stochastic gradient descent.
+///
+/// ```text
+/// θ ← θ − lr · g
+/// ```
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// let mut opt = Sgd::new(0.1)?;
+/// let mut theta = array![1.0, 2.0];
+/// opt.step(&mut theta, &array![0.5, -1.0])?;
+/// assert_eq!(theta, array![0.95, 2.1]);
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sgd {
+    lr: f64,
+}
+
+impl Sgd {
+    /// SGD with learning rate `lr`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless `lr` is finite and > 0.
+    pub fn new(lr: f64) -> Result<Self> {
+        check_lr(lr)?;
+        Ok(Sgd { lr })
+    }
+}
+
+impl Optimizer for Sgd {
+    fn step(&mut self, params: &mut Array1<f64>, grads: &Array1<f64>) -> Result<()> {
+        check_step(params, grads)?;
+        params.scaled_add(-self.lr, grads);
+        Ok(())
+    }
+
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) -> Result<()> {
+        check_lr(lr)?;
+        self.lr = lr;
+        Ok(())
+    }
+
+    fn reset(&mut self) {}
+
+    fn name(&self) -> String {
+        format!("SGD(lr={})", short(self.lr))
+    }
+}
+
+/// SGD with momentum, written as an exponential moving average of the
+/// gradients (the form the curriculum uses).
+///
+/// ```text
+/// v ← β·v + (1 − β)·g        v starts at 0
+/// θ ← θ − lr · v
+/// ```
+///
+/// The velocity `v` averages the last ~1/(1 − β) gradients, so noise from
+/// mini-batches cancels while a consistent direction builds up.
+///
+/// **The other common form.** PyTorch and most papers write
+/// `u ← β·u + g,  θ ← θ − lr'·u` (no `1 − β`). Since `v = (1 − β)·u` at every
+/// step, the two are the same algorithm with `lr = lr' / (1 − β)`: with
+/// β = 0.9, `lr = 0.1` here takes exactly the steps of `lr' = 0.01` there.
+/// In this form the first steps are short (`v₁ = 0.1·g₁` for β = 0.9), since
+/// there is no bias correction; Adam adds one.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// let mut opt = Momentum::new(0.1, 0.9)?;
+/// let mut theta = array![1.0];
+/// opt.step(&mut theta, &array![0.5])?; // v = 0.05, θ = 1 − 0.1·0.05
+/// assert!((theta[0] - 0.995).abs() < 1e-15);
+/// opt.step(&mut theta, &array![0.5])?; // v = 0.9·0.05 + 0.1·0.5 = 0.095
+/// assert!((theta[0] - 0.9855).abs() < 1e-15);
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Momentum {
+    lr: f64,
+    beta: f64,
+    velocity: Option<Array1<f64>>,
+}
+
+impl Momentum {
+    /// Momentum with learning rate `lr` and decay `beta` (0.9 is the usual
+    /// choice).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless `lr` is finite and > 0 and `beta`
+    /// lies in `[0, 1)` (β = 0 is plain SGD; β = 1 would never forget).
+    pub fn new(lr: f64, beta: f64) -> Result<Self> {
+        check_lr(lr)?;
+        check_beta("beta", beta)?;
+        Ok(Momentum { lr, beta, velocity: None })
+    }
+
+    /// The velocity `v` after the last step (`None` before the first).
+    pub fn velocity(&self) -> Option<&Array1<f64>> {
+        self.velocity.as_ref()
+    }
+}
+
+impl Optimizer for Momentum {
+    fn step(&mut self, params: &mut Array1<f64>, grads: &Array1<f64>) -> Result<()> {
+        check_step(params, grads)?;
+        let v = state_for(&mut self.velocity, params.len())?;
+        // v ← βv + (1 − β)g
+        v.zip_mut_with(grads, |v, &g| *v = self.beta * *v + (1.0 - self.beta) * g);
+        params.scaled_add(-self.lr, v);
+        Ok(())
+    }
+
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) -> Result<()> {
+        check_lr(lr)?;
+        self.lr = lr;
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.velocity = None;
+    }
+
+    fn name(&self) -> String {
+        format!("Momentum(lr={}, β={})", short(self.lr), short(self.beta))
+    }
+}
+
+/// Adam (Kingma & Ba, 2015): momentum on the gradient, a per-parameter step
+/// size from the running mean of squared gradients, and bias correction.
+///
+/// ```text
+/// t ← t + 1
+/// m ← β₁·m + (1 − β₁)·g          first moment (mean of g)
+/// v ← β₂·v + (1 − β₂)·g²         second moment (mean of g²), elementwise
+/// m̂ = m / (1 − β₁ᵗ)              bias correction: m and v start at 0
+/// v̂ = v / (1 − β₂ᵗ)
+/// θ ← θ − lr · m̂ / (√v̂ + ε)
+/// ```
+///
+/// Dividing by `√v̂` makes the step size roughly `lr` whatever the scale of
+/// the gradient: the very first step is `lr·g/(|g| + ε) ≈ lr·sign(g)`.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// let mut opt = Adam::new(0.1)?; // β₁ = 0.9, β₂ = 0.999, ε = 1e-8
+/// let mut theta = array![1.0, 1.0];
+/// opt.step(&mut theta, &array![1000.0, -0.001])?;
+/// // Both parameters move by ≈ lr, despite gradients 10⁶ apart.
+/// assert!((theta[0] - 0.9).abs() < 1e-6 && (theta[1] - 1.1).abs() < 1e-5);
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Adam {
+    lr: f64,
+    beta1: f64,
+    beta2: f64,
+    eps: f64,
+    t: u32,
+    m: Option<Array1<f64>>,
+    v: Option<Array1<f64>>,
+}
+
+impl Adam {
+    /// Adam with learning rate `lr` and the usual defaults β₁ = 0.9,
+    /// β₂ = 0.999, ε = 1e-8.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless `lr` is finite and > 0.
+    pub fn new(lr: f64) -> Result<Self> {
+        Adam::with_params(lr, 0.9, 0.999, 1e-8)
+    }
+
+    /// Adam with every hyperparameter chosen.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless `lr` is finite and > 0, `beta1` and
+    /// `beta2` lie in `[0, 1)`, and `eps` is finite and > 0.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let err = Adam::with_params(0.001, 0.9, 1.0, 1e-8).unwrap_err();
+    /// assert!(err.to_string().contains("`beta2` = 1"));
+    /// ```
+    pub fn with_params(lr: f64, beta1: f64, beta2: f64, eps: f64) -> Result<Self> {
+        check_lr(lr)?;
+        check_beta("beta1", beta1)?;
+        check_beta("beta2", beta2)?;
+        if !(eps.is_finite() && eps > 0.0) {
+            return Err(Error::invalid("eps", eps, "must be a small positive number such as 1e-8 (it keeps the division safe)"));
+        }
+        Ok(Adam { lr, beta1, beta2, eps, t: 0, m: None, v: None })
+    }
+
+    /// How many steps have been taken since creation or the last reset.
+    pub fn steps(&self) -> u32 {
+        self.t
+    }
+}
+
+impl Optimizer for Adam {
+    fn step(&mut self, params: &mut Array1<f64>, grads: &Array1<f64>) -> Result<()> {
+        check_step(params, grads)?;
+        let n = params.len();
+        // Check both moments before changing either, so an error leaves the state intact.
+        for state in [&self.m, &self.v] {
+            if let Some(s) = state {
+                check_state(s.len(), n)?;
+            }
+        }
+        let m = self.m.get_or_insert_with(|| Array1::zeros(n));
+        let v = self.v.get_or_insert_with(|| Array1::zeros(n));
+        self.t += 1;
+        let (b1, b2) = (self.beta1, self.beta2);
+        let correction1 = 1.0 - b1.powi(self.t as i32);
+        let correction2 = 1.0 - b2.powi(self.t as i32);
+        ndarray::Zip::from(params).and(m).and(v).and(grads).for_each(|p, m, v, &g| {
+            *m = b1 * *m + (1.0 - b1) * g;
+            *v = b2 * *v + (1.0 - b2) * g * g;
+            let (m_hat, v_hat) = (*m / correction1, *v / correction2);
+            *p -= self.lr * m_hat / (v_hat.sqrt() + self.eps);
+        });
+        Ok(())
+    }
+
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) -> Result<()> {
+        check_lr(lr)?;
+        self.lr = lr;
+        Ok(())
+    }
+
+    fn reset(&mut self) {
+        self.t = 0;
+        self.m = None;
+        self.v = None;
+    }
+
+    fn name(&self) -> String {
+        format!("Adam(lr={})", short(self.lr))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Learning-rate schedules
+// ---------------------------------------------------------------------------
+
+/// A learning rate that changes with the step (or epoch) number `t = 0, 1, …`.
+///
+/// Build one with a constructor, which checks its numbers, then ask it for
+/// [`lr(t)`](Schedule::lr) — or for the whole curve with
+/// [`values(n)`](Schedule::values). With `lr₀` the starting rate and `T` the
+/// total number of steps:
+///
+/// ```text
+/// constant           lr(t) = lr₀
+/// step decay         lr(t) = lr₀ · factor^⌊t / every⌋
+/// exponential        lr(t) = lr₀ · γᵗ
+/// cosine annealing   lr(t) = lr₀ · ½ · (1 + cos(π · min(t, T) / T))
+/// warmup + cosine    lr(t) = lr₀ · (t + 1) / W                         t < W
+///                    lr(t) = lr₀ · ½ · (1 + cos(π · min(t − W, T − W) / (T − W)))   t ≥ W
+/// ```
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// let s = Schedule::step_decay(0.1, 30, 0.5)?;
+/// assert_eq!((s.lr(29), s.lr(30), s.lr(60)), (0.1, 0.05, 0.025));
+/// let c = Schedule::cosine(0.1, 100)?;
+/// assert!((c.lr(50) - 0.05).abs() < 1e-15);
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Schedule {
+    /// The same rate at every step.
+    Constant {
+        /// The rate.
+        lr: f64,
+    },
+    /// Multiply by `factor` every `every` steps.
+    StepDecay {
+        /// The rate at step 0.
+        lr: f64,
+        /// How many steps between drops.
+        every: usize,
+        /// What each drop multiplies by, in (0, 1].
+        factor: f64,
+    },
+    /// Multiply by `gamma` at every step.
+    Exponential {
+        /// The rate at step 0.
+        lr: f64,
+        /// The factor per step, in (0, 1].
+        gamma: f64,
+    },
+    /// Half a cosine from `lr` down to 0 over `total` steps (0 from then on).
+    Cosine {
+        /// The rate at step 0.
+        lr: f64,
+        /// The step at which the rate reaches 0.
+        total: usize,
+    },
+    /// A linear ramp from `lr / warmup` up to `lr` over the first `warmup`
+    /// steps, then a cosine down to 0 at step `total`.
+    WarmupCosine {
+        /// The peak rate, reached at the end of the warmup.
+        lr: f64,
+        /// How many steps the ramp lasts.
+        warmup: usize,
+        /// The step at which the rate reaches 0.
+        total: usize,
+    },
+}
+
+impl Schedule {
+    /// `lr(t) = lr₀`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless `lr` is finite and > 0.
+    pub fn constant(lr: f64) -> Result<Self> {
+        check_lr(lr)?;
+        Ok(Schedule::Constant { lr })
+    }
+
+    /// `lr(t) = lr₀ · factor^⌊t / every⌋`, e.g. halve every 30 epochs.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless `lr` is finite and > 0, `every` ≥ 1
+    /// and `factor` lies in (0, 1].
+    pub fn step_decay(lr: f64, every: usize, factor: f64) -> Result<Self> {
+        check_lr(lr)?;
+        if every == 0 {
+            return Err(Error::invalid("every", every, "the rate must stay fixed for at least 1 step between drops"));
+        }
+        check_factor("factor", factor)?;
+        Ok(Schedule::StepDecay { lr, every, factor })
+    }
+
+    /// `lr(t) = lr₀ · γᵗ`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless `lr` is finite and > 0 and `gamma`
+    /// lies in (0, 1].
+    pub fn exponential(lr: f64, gamma: f64) -> Result<Self> {
+        check_lr(lr)?;
+        check_factor("gamma", gamma)?;
+        Ok(Schedule::Exponential { lr, gamma })
+    }
+
+    /// `lr(t) = lr₀ · ½ · (1 + cos(π · min(t, T) / T))` with `T = total`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless `lr` is finite and > 0 and
+    /// `total` ≥ 1.
+    pub fn cosine(lr: f64, total: usize) -> Result<Self> {
+        check_lr(lr)?;
+        if total == 0 {
+            return Err(Error::invalid("total", total, "the schedule must last at least 1 step"));
+        }
+        Ok(Schedule::Cosine { lr, total })
+    }
+
+    /// A linear warmup over `warmup` steps, then cosine annealing to 0 at
+    /// step `total`. The warmup starts at `lr / warmup` (not 0, so the first
+    /// step already moves) and reaches `lr` at step `warmup − 1`.
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] unless `lr` is finite and > 0 and
+    /// `1 ≤ warmup < total`.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let s = Schedule::warmup_cosine(0.1, 10, 100)?;
+    /// assert!((s.lr(0) - 0.01).abs() < 1e-15 && s.lr(9) == 0.1 && s.lr(10) == 0.1);
+    /// assert!((s.lr(55) - 0.05).abs() < 1e-15); // halfway through the cosine
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
+    pub fn warmup_cosine(lr: f64, warmup: usize, total: usize) -> Result<Self> {
+        check_lr(lr)?;
+        if warmup == 0 || warmup >= total {
+            return Err(Error::invalid(
+                "warmup",
+                warmup,
+                format!("need 1 ≤ warmup < total (total = {total}) so that some steps are left for the cosine"),
+            ));
+        }
+        Ok(Schedule::WarmupCosine { lr, warmup, total })
+    }
+
+    /// The learning rate at step `t` (counting from 0).
+    pub fn lr(&self, t: usize) -> f64 {
+        match *self {
+            Schedule::Constant { lr } => lr,
+            Schedule::StepDecay { lr, every, factor } => lr * factor.powi(exponent(t / every)),
+            Schedule::Exponential { lr, gamma } => lr * gamma.powi(exponent(t)),
+            Schedule::Cosine { lr, total } => lr * half_cosine(t, total),
+            Schedule::WarmupCosine { lr, warmup, total } => {
+                if t < warmup {
+                    lr * (t + 1) as f64 / warmup as f64
+                } else {
+                    lr * half_cosine(t - warmup, total - warmup)
+                }
+            }
+        }
+    }
+
+    /// The rates for steps `0..n`, e.g. to plot the schedule.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let lrs = Schedule::exponential(0.1, 0.95)?.values(100);
+    /// assert_eq!(lrs.len(), 100);
+    /// assert!((lrs[10] - 0.1 * 0.95f64.powi(10)).abs() < 1e-15);
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
+    pub fn values(&self, n: usize) -> Array1<f64> {
+        (0..n).map(|t| self.lr(t)).collect()
+    }
+}
+
+impl fmt::Display for Schedule {
+    /// A short name for legends and titles, e.g. `step decay (×0.5 every 30)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Schedule::Constant { .. } => write!(f, "constant"),
+            Schedule::StepDecay { every, factor, .. } => write!(f, "step decay (×{factor} every {every})"),
+            Schedule::Exponential { gamma, .. } => write!(f, "exponential (×{gamma} per step)"),
+            Schedule::Cosine { .. } => write!(f, "cosine annealing"),
+            Schedule::WarmupCosine { warmup, .. } => write!(f, "warmup ({warmup}) + cosine"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------
+
+fn check_lr(lr: f64) -> Result<()> {
+    if lr.is_finite() && lr > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid("lr", lr, "the learning rate must be a finite number > 0 (typical: 1e-4 to 1)"))
+    }
+}
+
+fn check_beta(name: &'static str, beta: f64) -> Result<()> {
+    if (0.0..1.0).contains(&beta) {
+        Ok(())
+    } else {
+        Err(Error::invalid(name, beta, "must lie in [0, 1): it is the weight kept from the past at each step (typical: 0.9, 0.999)"))
+    }
+}
+
+fn check_factor(name: &'static str, factor: f64) -> Result<()> {
+    if factor > 0.0 && factor <= 1.0 {
+        Ok(())
+    } else {
+        Err(Error::invalid(name, factor, "must lie in (0, 1]: the rate is multiplied by it, so it may shrink but not grow or vanish"))
+    }
+}
+
+/// Checks `grads` against `params` before anything changes.
+fn check_step(params: &Array1<f64>, grads: &Array1<f64>) -> Result<()> {
+    if params.len() != grads.len() {
+        return Err(Error::ShapeMismatch {
+            op: "optimizer step",
+            left: vec![params.len()],
+            right: vec![grads.len()],
+            rule: "params (left) and grads (right) need one gradient per parameter",
+        });
+    }
+    check_finite("optimizer step (gradient)", &grads.view())
+}
+
+fn check_state(state_len: usize, n: usize) -> Result<()> {
+    if state_len == n {
+        Ok(())
+    } else {
+        Err(Error::ShapeMismatch {
+            op: "optimizer step",
+            left: vec![state_len],
+            right: vec![n],
+            rule: "the optimizer's state (left) was built for a different number of parameters (right); call reset() or make a new optimizer",
+        })
+    }
+}
+
+/// The state vector, created as zeros on the first step.
+fn state_for(state: &mut Option<Array1<f64>>, n: usize) -> Result<&mut Array1<f64>> {
+    if let Some(s) = state {
+        check_state(s.len(), n)?;
+    }
+    Ok(state.get_or_insert_with(|| Array1::zeros(n)))
+}
+
+/// A number with 3 significant digits and no trailing zeros, for names that
+/// show a scheduled rate: `0.1`, `0.0292`, `2.47e-5`.
+fn short(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return x.to_string();
+    }
+    let magnitude = x.abs().log10().floor();
+    if (-3.0..4.0).contains(&magnitude) {
+        let decimals = (2.0 - magnitude).max(0.0) as usize;
+        let s = format!("{x:.decimals$}");
+        if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+    } else {
+        format!("{x:.2e}")
+    }
+}
+
+/// `½ · (1 + cos(π · min(t, T) / T))`: 1 at t = 0, 0 from t = T on.
+fn half_cosine(t: usize, total: usize) -> f64 {
+    0.5 * (1.0 + (PI * t.min(total) as f64 / total as f64).cos())
+}
+
+/// A step count as a `powi` exponent; beyond i32::MAX the power is 0 anyway.
+fn exponent(k: usize) -> i32 {
+    i32::try_from(k).unwrap_or(i32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linalg::least_squares;
+    use crate::random::seeded_rng;
+    use approx::assert_abs_diff_eq;
+    use ndarray::{Axis, array};
+
+    // Reference values below were computed in Python (plain floats) straight
+    // from the published update rules — momentum as v = βv + (1−β)g, Adam as
+    // Algorithm 1 of Kingma & Ba (2015) — for θ₀ = [1, -2] and gradients
+    // [0.5, -3], [-0.2, 1], [0.4, 0] at lr = 0.1.
+    const GRADS: [[f64; 2]; 3] = [[0.5, -3.0], [-0.2, 1.0], [0.4, 0.0]];
+
+    fn run(opt: &mut dyn Optimizer) -> Vec<Array1<f64>> {
+        let mut theta = array![1.0, -2.0];
+        GRADS
+            .iter()
+            .map(|g| {
+                opt.step(&mut theta, &array![g[0], g[1]]).unwrap();
+                theta.clone()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn sgd_steps_match_the_update_rule() {
+        let path = run(&mut Sgd::new(0.1).unwrap());
+        assert_abs_diff_eq!(path[0], array![0.95, -1.7], epsilon = 1e-15);
+        assert_abs_diff_eq!(path[2], array![0.93, -1.8], epsilon = 1e-15); // 1 − 0.1·(0.5 − 0.2 + 0.4), −2 − 0.1·(−3 + 1 + 0)
+    }
+
+    #[test]
+    fn momentum_steps_match_the_published_rule() {
+        let path = run(&mut Momentum::new(0.1, 0.9).unwrap());
+        let expected = [[0.995, -1.97], [0.9925, -1.953], [0.9862500000000001, -1.9377]];
+        for (got, want) in path.iter().zip(expected) {
+            assert_abs_diff_eq!(*got, array![want[0], want[1]], epsilon = 1e-14);
+        }
+    }
+
+    #[test]
+    fn adam_steps_match_kingma_and_ba_algorithm_1() {
+        let path = run(&mut Adam::new(0.1).unwrap());
+        let expected = [
+            [0.900000002, -1.9000000003333333],
+            [0.8654394181165108, -1.8599781433169098],
+            [0.8058857502289329, -1.8290411318785376],
+        ];
+        for (got, want) in path.iter().zip(expected) {
+            assert_abs_diff_eq!(*got, array![want[0], want[1]], epsilon = 1e-14);
+        }
+    }
+
+    #[test]
+    fn adam_first_step_is_lr_whatever_the_gradient_scale() {
+        for scale in [1e-4, 1.0, 1e4] {
+            let mut opt = Adam::new(0.01).unwrap();
+            let mut theta = array![0.0, 0.0];
+            opt.step(&mut theta, &array![scale, -3.0 * scale]).unwrap();
+            // step = lr·g/(|g| + ε); ε only matters next to |g| = 1e-4.
+            assert_abs_diff_eq!(theta, array![-0.01, 0.01], epsilon = 1e-6);
+        }
+    }
+
+    #[test]
+    fn momentum_equals_the_pytorch_form_with_lr_scaled_by_one_minus_beta() {
+        // PyTorch form written out independently: u ← βu + g, θ ← θ − lr'·u.
+        let (beta, lr_torch) = (0.9, 0.01);
+        let mut opt = Momentum::new(lr_torch / (1.0 - beta), beta).unwrap();
+        let (mut theta, mut theta_torch, mut u) = (array![1.0, -2.0], array![1.0, -2.0], array![0.0, 0.0]);
+        for k in 0..50 {
+            let g = array![(k as f64).sin(), (k as f64 * 0.3).cos()];
+            opt.step(&mut theta, &g).unwrap();
+            u = &u * beta + &g;
+            theta_torch = &theta_torch - &(&u * lr_torch);
+        }
+        assert_abs_diff_eq!(theta, theta_torch, epsilon = 1e-12);
+    }
+
+    #[test]
+    fn momentum_with_beta_zero_is_sgd() {
+        assert_eq!(run(&mut Momentum::new(0.1, 0.0).unwrap()), run(&mut Sgd::new(0.1).unwrap()));
+    }
+
+    #[test]
+    fn reset_forgets_the_state_and_set_lr_changes_the_step() {
+        let mut opt = Adam::new(0.1).unwrap();
+        let first = run(&mut opt);
+        assert_eq!(opt.steps(), 3);
+        opt.reset();
+        assert_eq!(opt.steps(), 0);
+        assert_eq!(run(&mut opt), first);
+
+        let mut sgd = Sgd::new(1.0).unwrap();
+        sgd.set_lr(0.1).unwrap();
+        assert_eq!(sgd.lr(), 0.1);
+        assert_eq!(run(&mut sgd), run(&mut Sgd::new(0.1).unwrap()));
+    }
+
+    #[test]
+    fn names_show_the_hyperparameters() {
+        assert_eq!(Sgd::new(0.1).unwrap().name(), "SGD(lr=0.1)");
+        assert_eq!(Momentum::new(0.1, 0.9).unwrap().name(), "Momentum(lr=0.1, β=0.9)");
+        assert_eq!(Adam::new(0.01).unwrap().name(), "Adam(lr=0.01)");
+        // A scheduled rate is shown with 3 significant digits.
+        let mut sgd = Sgd::new(0.1).unwrap();
+        for (lr, shown) in [(0.029198902433877266, "0.0292"), (2.467198171342e-5, "2.47e-5"), (1.5, "1.5"), (250.0, "250"), (0.001, "0.001")] {
+            sgd.set_lr(lr).unwrap();
+            assert_eq!(sgd.name(), format!("SGD(lr={shown})"));
+        }
+    }
+
+    #[test]
+    fn bad_hyperparameters_are_invalid_arguments_naming_the_parameter() {
+        let name = |e: Error| match e {
+            Error::InvalidArgument { name, .. } => name,
+            other => panic!("expected InvalidArgument, got {other:?}"),
+        };
+        assert_eq!(name(Sgd::new(0.0).unwrap_err()), "lr");
+        assert_eq!(name(Sgd::new(-0.1).unwrap_err()), "lr");
+        assert_eq!(name(Sgd::new(f64::NAN).unwrap_err()), "lr");
+        assert_eq!(name(Momentum::new(0.1, 1.0).unwrap_err()), "beta");
+        assert_eq!(name(Momentum::new(0.1, -0.1).unwrap_err()), "beta");
+        assert_eq!(name(Adam::with_params(0.1, 1.0, 0.999, 1e-8).unwrap_err()), "beta1");
+        assert_eq!(name(Adam::with_params(0.1, 0.9, 0.999, 0.0).unwrap_err()), "eps");
+        assert_eq!(name(Adam::new(0.1).unwrap().set_lr(0.0).unwrap_err()), "lr");
+        assert_eq!(name(Schedule::step_decay(0.1, 0, 0.5).unwrap_err()), "every");
+        assert_eq!(name(Schedule::step_decay(0.1, 30, 1.5).unwrap_err()), "factor");
+        assert_eq!(name(Schedule::exponential(0.1, 0.0).unwrap_err()), "gamma");
+        assert_eq!(name(Schedule::cosine(0.1, 0).unwrap_err()), "total");
+        assert_eq!(name(Schedule::warmup_cosine(0.1, 100, 100).unwrap_err()), "warmup");
+        assert_eq!(name(Schedule::constant(f64::INFINITY).unwrap_err()), "lr");
+        assert!(Sgd::new(0.0).unwrap_err().to_string().starts_with("invalid argument `lr` = 0: "));
+    }
+
+    #[test]
+    fn gradient_of_the_wrong_length_is_a_shape_mismatch_and_changes_nothing() {
+        let mut opt = Momentum::new(0.1, 0.9).unwrap();
+        let mut theta = array![1.0, 2.0];
+        let err = opt.step(&mut theta, &array![1.0, 2.0, 3.0]).unwrap_err();
+        assert!(matches!(err, Error::ShapeMismatch { op: "optimizer step", ref left, ref right, .. }
+            if *left == vec![2] && *right == vec![3]));
+        assert_eq!(theta, array![1.0, 2.0]);
+        assert!(opt.velocity().is_none());
+    }
+
+    #[test]
+    fn state_built_for_other_parameters_is_a_shape_mismatch_until_reset() {
+        for mut opt in [Box::new(Momentum::new(0.1, 0.9).unwrap()) as Box<dyn Optimizer>, Box::new(Adam::new(0.1).unwrap())] {
+            opt.step(&mut array![1.0, 2.0], &array![0.1, 0.1]).unwrap();
+            let mut three = array![1.0, 2.0, 3.0];
+            let err = opt.step(&mut three, &array![0.1, 0.1, 0.1]).unwrap_err();
+            assert!(matches!(err, Error::ShapeMismatch { ref left, ref right, .. } if *left == vec![2] && *right == vec![3]));
+            assert_eq!(three, array![1.0, 2.0, 3.0]);
+            opt.reset();
+            opt.step(&mut three, &array![0.1, 0.1, 0.1]).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_nan_gradient_is_non_finite_and_changes_nothing() {
+        let mut opt = Adam::new(0.1).unwrap();
+        let mut theta = array![1.0, 2.0];
+        let err = opt.step(&mut theta, &array![0.1, f64::NAN]).unwrap_err();
+        assert!(matches!(err, Error::NonFinite { ref index, .. } if *index == vec![1]));
+        assert_eq!(theta, array![1.0, 2.0]);
+        assert_eq!(opt.steps(), 0);
+    }
+
+    #[test]
+    fn schedules_follow_their_formulas() {
+        let c = Schedule::constant(0.1).unwrap();
+        assert_eq!(c.values(100), Array1::from_elem(100, 0.1));
+
+        let s = Schedule::step_decay(0.1, 30, 0.5).unwrap();
+        assert_eq!([s.lr(0), s.lr(29), s.lr(30), s.lr(59), s.lr(60), s.lr(99)], [0.1, 0.1, 0.05, 0.05, 0.025, 0.0125]);
+
+        let e = Schedule::exponential(0.1, 0.95).unwrap();
+        assert_abs_diff_eq!(e.lr(10), 0.05987369392383787, epsilon = 1e-15); // 0.1·0.95¹⁰ in Python
+
+        let cos = Schedule::cosine(0.1, 100).unwrap();
+        assert_eq!(cos.lr(0), 0.1);
+        assert_abs_diff_eq!(cos.lr(25), 0.1 * (2.0 + 2f64.sqrt()) / 4.0, epsilon = 1e-15); // cos²(π/8)
+        assert_abs_diff_eq!(cos.lr(100), 0.0, epsilon = 1e-15);
+        assert_eq!(cos.lr(150), cos.lr(100));
+
+        let w = Schedule::warmup_cosine(0.1, 10, 100).unwrap();
+        let ramp: Vec<f64> = (0..10).map(|t| w.lr(t)).collect();
+        for (t, lr) in ramp.iter().enumerate() {
+            assert_abs_diff_eq!(*lr, 0.01 * (t + 1) as f64, epsilon = 1e-15);
+        }
+        assert_abs_diff_eq!(w.lr(55), 0.05, epsilon = 1e-15);
+        assert_abs_diff_eq!(w.lr(100), 0.0, epsilon = 1e-15);
+    }
+
+    #[test]
+    fn schedules_never_increase_after_warmup() {
+        for s in [
+            Schedule::step_decay(0.1, 30, 0.5).unwrap(),
+            Schedule::exponential(0.1, 0.95).unwrap(),
+            Schedule::cosine(0.1, 100).unwrap(),
+            Schedule::warmup_cosine(0.1, 10, 100).unwrap(),
+        ] {
+            let v = s.values(120);
+            let start = if matches!(s, Schedule::WarmupCosine { .. }) { 9 } else { 0 };
+            assert!(v.windows(2).into_iter().skip(start).all(|w| w[1] <= w[0]), "{s} rises somewhere");
+        }
+        assert_eq!(Schedule::warmup_cosine(0.1, 10, 100).unwrap().to_string(), "warmup (10) + cosine");
+    }
+
+    #[test]
+    fn data_is_reproducible_and_follows_the_line() {
+        let (x, y) = linear_regression_data(&mut seeded_rng(3), 20_000, 2.0, 1.0, 0.3).unwrap();
+        let (x2, y2) = linear_regression_data(&mut seeded_rng(3), 20_000, 2.0, 1.0, 0.3).unwrap();
+        assert_eq!((&x, &y), (&x2, &y2));
+        // Residuals are the noise: mean ≈ 0, std ≈ 0.3 (standard errors ≈ 0.002 and 0.0015).
+        let noise = &y - &(&x * 2.0 + 1.0);
+        assert!(noise.mean().unwrap().abs() < 0.01);
+        assert!((noise.std(1.0) - 0.3).abs() < 0.01);
+        // U(-1, 1) has mean 0 and variance 1/3.
+        assert!(x.mean().unwrap().abs() < 0.02 && (x.var(1.0) - 1.0 / 3.0).abs() < 0.01);
+        // Without noise the points lie exactly on the line.
+        let (x, y) = linear_regression_data(&mut seeded_rng(3), 5, -1.5, 4.0, 0.0).unwrap();
+        assert_abs_diff_eq!(y, &x * -1.5 + 4.0, epsilon = 1e-15);
+    }
+
+    #[test]
+    fn bad_data_arguments_are_invalid_arguments() {
+        let mut rng = seeded_rng(0);
+        assert!(matches!(linear_regression_data(&mut rng, 0, 2.0, 1.0, 0.3), Err(Error::InvalidArgument { name: "n", .. })));
+        assert!(matches!(
+            linear_regression_data(&mut rng, 10, 2.0, 1.0, -0.3),
+            Err(Error::InvalidArgument { name: "noise_std", .. })
+        ));
+        assert!(matches!(linear_regression_data(&mut rng, 10, f64::NAN, 1.0, 0.3), Err(Error::InvalidArgument { name: "w", .. })));
+        assert!(matches!(shuffled_batches(&mut rng, 10, 0), Err(Error::InvalidArgument { name: "batch_size", .. })));
+        assert!(matches!(shuffled_batches(&mut rng, 0, 4), Err(Error::InvalidArgument { name: "n", .. })));
+    }
+
+    #[test]
+    fn batches_cover_every_index_once_in_a_new_order_each_epoch() {
+        let mut rng = seeded_rng(1);
+        let epoch1 = shuffled_batches(&mut rng, 100, 32).unwrap();
+        let epoch2 = shuffled_batches(&mut rng, 100, 32).unwrap();
+        assert_eq!(epoch1.iter().map(Vec::len).collect::<Vec<_>>(), vec![32, 32, 32, 4]);
+        for epoch in [&epoch1, &epoch2] {
+            let mut all = epoch.concat();
+            all.sort();
+            assert_eq!(all, (0..100).collect::<Vec<_>>());
+        }
+        assert_ne!(epoch1, epoch2);
+        assert_ne!(epoch1.concat(), (0..100).collect::<Vec<_>>());
+        assert_eq!(shuffled_batches(&mut seeded_rng(1), 100, 32).unwrap(), epoch1);
+        assert_eq!(shuffled_batches(&mut rng, 5, 10).unwrap().len(), 1);
+    }
+
+    /// Mean-squared-error gradient of the line `w·x + b`, for the training tests.
+    fn mse_grad(theta: &Array1<f64>, x: &Array1<f64>, y: &Array1<f64>) -> Array1<f64> {
+        let err = x * theta[0] + theta[1] - y;
+        array![2.0 * (&err * x).mean().unwrap(), 2.0 * err.mean().unwrap()]
+    }
+
+    #[test]
+    fn minibatch_training_lands_on_the_least_squares_answer() {
+        let (x, y) = linear_regression_data(&mut seeded_rng(0), 1000, 2.0, 1.0, 0.3).unwrap();
+        let design = ndarray::stack![Axis(1), x, Array1::ones(1000)]; // (n, 2)
+        let best = least_squares(&design, &y).unwrap();
+        for (mut opt, tol) in [
+            (Box::new(Sgd::new(0.1).unwrap()) as Box<dyn Optimizer>, 0.05),
+            (Box::new(Momentum::new(0.1, 0.9).unwrap()), 0.05),
+            (Box::new(Adam::new(0.01).unwrap()), 0.05),
+        ] {
+            let mut rng = seeded_rng(1);
+            let mut theta = array![0.0, 0.0];
+            for _ in 0..100 {
+                for batch in shuffled_batches(&mut rng, 1000, 32).unwrap() {
+                    let (xb, yb) = (x.select(Axis(0), &batch), y.select(Axis(0), &batch));
+                    let grad = mse_grad(&theta, &xb, &yb);
+                    opt.step(&mut theta, &grad).unwrap();
+                }
+            }
+            assert_abs_diff_eq!(theta, best, epsilon = tol);
+        }
+    }
+}
