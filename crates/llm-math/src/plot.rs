@@ -609,12 +609,16 @@ impl Chart {
             .y_label_area_size(55)
             .build_cartesian_2d(x_spec, y_spec)
             .map_err(plot_err)?;
+        // On a linear axis a tick within a billionth of the span from 0 is 0:
+        // plotters computes ticks by adding steps, which leaves noise like -2.2e-16.
+        let zero_within = |range: Range<f64>, log: bool| if log { 0.0 } else { 1e-9 * (range.end - range.start).abs() };
+        let (x_zero, y_zero) = (zero_within(chart.x_range(), self.log_x), zero_within(chart.y_range(), self.log_y));
         chart
             .configure_mesh()
             .x_desc(&self.x_label)
             .y_desc(&self.y_label)
-            .x_label_formatter(&|v| format_tick(*v))
-            .y_label_formatter(&|v| format_tick(*v))
+            .x_label_formatter(&|v| format_tick(if v.abs() < x_zero { 0.0 } else { *v }))
+            .y_label_formatter(&|v| format_tick(if v.abs() < y_zero { 0.0 } else { *v }))
             .light_line_style(RGBColor(235, 235, 235))
             .draw()
             .map_err(plot_err)?;
@@ -1107,6 +1111,14 @@ mod tests {
         assert!(has_text(&svg, "only") && has_text(&svg, "2"));
         let svg = Chart::new("h").heatmap(&array![[0.5]], &["r"], &["c"]).render().unwrap().svg;
         assert!(has_text(&svg, "0.50"));
+    }
+
+    #[test]
+    fn a_tick_at_zero_shows_as_zero_not_rounding_noise() {
+        // From -1 to 1 plotters steps through 0 by adding 0.2s and lands on -2.2e-16.
+        let svg = Chart::new("t").line("", &[-1.0, 1.0], &[-1.0, 1.0]).render().unwrap().svg;
+        assert!(!svg.contains("e-16") && !svg.contains("e-17"), "noise tick in {svg}");
+        assert!(svg.lines().any(|l| l.trim() == "0"), "no tick labelled 0");
     }
 
     #[test]
