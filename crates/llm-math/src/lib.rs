@@ -12,7 +12,7 @@
 //! ```
 //!
 //! Modules follow the notebooks: [`linalg`] (01), [`calculus`] and
-//! [`autodiff`] (02), [`probability`], [`info`] and [`stats`] (03), [`optim`] (04), then
+//! [`autodiff`] (02), [`probability`], [`info`] and [`stats`] (03), [`optim`] (04), [`attention`] (05), then
 //! plotting ([`plot`]),
 //! display glue ([`display`]), seeded randomness ([`random`]) and, with the
 //! `tables` feature, polars tables (`table`). The maths modules never depend
@@ -26,6 +26,7 @@
 
 #![warn(missing_docs)]
 
+pub mod attention;
 pub mod autodiff;
 pub mod calculus;
 pub mod display;
@@ -56,6 +57,9 @@ pub use polars;
 pub mod prelude {
     pub use ndarray::prelude::*;
 
+    pub use crate::attention::{
+        Attention, Mask, MultiHeadAttention, MultiHeadOutput, concat_heads, scaled_dot_product_attention, split_heads,
+    };
     pub use crate::autodiff::Value;
     pub use crate::calculus::{
         GradientCheck, central_difference, forward_difference, gelu, gelu_derivative, gradient_check,

@@ -384,10 +384,8 @@ impl Optimizer for Adam {
         check_step(params, grads)?;
         let n = params.len();
         // Check both moments before changing either, so an error leaves the state intact.
-        for state in [&self.m, &self.v] {
-            if let Some(s) = state {
-                check_state(s.len(), n)?;
-            }
+        for state in [&self.m, &self.v].into_iter().flatten() {
+            check_state(state.len(), n)?;
         }
         let m = self.m.get_or_insert_with(|| Array1::zeros(n));
         let v = self.v.get_or_insert_with(|| Array1::zeros(n));

@@ -736,12 +736,16 @@ impl Chart {
                 bar
             }))
             .map_err(plot_err)?;
+        // A bar under a thousandth of the tallest is invisible; "≈0" says so
+        // without a row of overlapping numbers like 3.94e-95.
+        let tallest = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let text = |v: f64| if v != 0.0 && v.abs() < 1e-3 * tallest { "≈0".to_string() } else { format_value(v) };
         chart
             .draw_series(values.iter().enumerate().map(|(i, &v)| {
                 // Above a positive bar, below a negative one.
                 let anchor = if v < 0.0 { VPos::Top } else { VPos::Bottom };
                 let style = ("sans-serif", 13).into_font().color(&BLACK).pos(Pos::new(HPos::Center, anchor));
-                Text::new(format_value(v), (SegmentValue::CenterOf(i), v), style)
+                Text::new(text(v), (SegmentValue::CenterOf(i), v), style)
             }))
             .map_err(plot_err)?;
         Ok(())
@@ -1111,6 +1115,13 @@ mod tests {
         assert!(has_text(&svg, "only") && has_text(&svg, "2"));
         let svg = Chart::new("h").heatmap(&array![[0.5]], &["r"], &["c"]).render().unwrap().svg;
         assert!(has_text(&svg, "0.50"));
+    }
+
+    #[test]
+    fn bars_far_below_the_tallest_are_labelled_about_zero() {
+        let svg = Chart::new("b").bars(&["a", "b", "c"], &[1.0, 3.9e-95, 0.02]).render().unwrap().svg;
+        assert!(svg.contains("≈0") && !svg.contains("e-95"));
+        assert!(svg.lines().any(|l| l.trim() == "0.02"), "a small but visible bar keeps its number");
     }
 
     #[test]
