@@ -1,0 +1,53 @@
+// How the browser tests start Debian's Chromium: headless, with a fresh
+// profile, and with the flags that keep it from calling home (this machine
+// has no network, and Chromium would otherwise retry many connections).
+import { chromium } from 'playwright-core';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+export const CHROMIUM = process.env.LLM_MATH_CHROMIUM ?? '/usr/bin/chromium';
+export const FLAGS = [
+  '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--disable-quic',
+];
+
+/** A persistent context on a new, empty --user-data-dir; close() removes it. */
+export async function launch() {
+  const profile = mkdtempSync(path.join(tmpdir(), 'llm-math-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 1280, height: 900 },
+  });
+  return {
+    context,
+    async close() {
+      await context.close();
+      rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Prints "test NAME ... ok/FAILED" and keeps count, like the other test stages. */
+export function reporter() {
+  const results = [];
+  return {
+    async test(name, body) {
+      try {
+        await body();
+        results.push(true);
+        console.log(`test ${name} ... ok`);
+      } catch (e) {
+        results.push(false);
+        console.log(`test ${name} ... FAILED\n    ${String(e?.message ?? e).split('\n').join('\n    ')}`);
+      }
+    },
+    finish() {
+      const failed = results.filter((r) => !r).length;
+      console.log(`${results.length - failed} passed, ${failed} failed`);
+      return failed ? 1 : 0;
+    },
+  };
+}
