@@ -3,8 +3,8 @@
   check_site.py SITE NOTEBOOK_NAME...
 
 For every notebook: its page exists and is linked from index.html; it shows
-every SVG figure of the executed notebook saved beside it (site/notebooks/),
-and no error or stderr output; and no page loads a script, stylesheet or
+every SVG figure and HTML table of the executed notebook saved beside it
+(site/notebooks/), and no error or stderr output; and no page loads a script, stylesheet or
 image from off the machine (http:, https:, protocol-relative //).
 Prints one line per check and "N passed, N failed"; exits 1 on any failure.
 """
@@ -22,7 +22,7 @@ class Page(HTMLParser):
 
     def __init__(self):
         super().__init__()
-        self.resources, self.links, self.svg_images, self.error_outputs = [], [], 0, 0
+        self.resources, self.links, self.svg_images, self.error_outputs, self.tables = [], [], 0, 0, 0
 
     def handle_starttag(self, tag, attrs):
         a = dict(attrs)
@@ -34,6 +34,8 @@ class Page(HTMLParser):
             self.links.append(a["href"])
         if tag == "img" and (a.get("src") or "").startswith("data:image/svg+xml"):
             self.svg_images += 1
+        if tag == "table":
+            self.tables += 1
         if a.get("data-mime-type") == "application/vnd.jupyter.stderr":
             self.error_outputs += 1
 
@@ -44,6 +46,14 @@ def off_machine(url):
 
 def svg_outputs(nb):
     return sum("image/svg+xml" in o.get("data", {}) for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def html_tables(nb):
+    """Outputs that are HTML tables (the crate's polars tables)."""
+    return sum(
+        "<table" in "".join(o.get("data", {}).get("text/html", ""))
+        for c in nb.cells if c.cell_type == "code" for o in c.outputs
+    )
 
 
 def check(site, names):
@@ -76,14 +86,17 @@ def check(site, names):
         problems = []
         if f"{stem}.html" not in index.links:
             problems.append("not linked from index.html")
-        expected = svg_outputs(nbformat.read(nb_path, as_version=4))
+        executed = nbformat.read(nb_path, as_version=4)
+        expected, tables = svg_outputs(executed), html_tables(executed)
+        if page.tables < tables:
+            problems.append(f"{page.tables} tables on the page, {tables} table outputs in the executed notebook")
         if expected == 0:
             problems.append("the executed notebook has no SVG figure")
         if page.svg_images != expected:
             problems.append(f"{page.svg_images} SVG images on the page, {expected} in the executed notebook")
         if page.error_outputs:
             problems.append(f"{page.error_outputs} error/stderr output(s) on the page")
-        report(f"site page {stem} ({expected} figures)", "; ".join(problems) or None)
+        report(f"site page {stem} ({expected} figures, {tables} tables)", "; ".join(problems) or None)
     failed = results.count(False)
     print(f"{results.count(True)} passed, {failed} failed")
     return 1 if failed else 0

@@ -74,8 +74,8 @@ def failures(nb, name):
         if failed and not expected:
             # The message is what a reader needs; a RUST_BACKTRACE backtrace is noise here.
             detail = "\n".join(f"{e.ename}: {e.evalue}" for e in errors) + stderr.split("stack backtrace:")[0]
-            kind = "panic" if "panicked at" in stderr else "error"
-            problems.append(f"{name}: code cell {number} raised an {kind}\n{first}\n{detail.strip()}")
+            kind = "a panic" if "panicked at" in stderr else "an error"
+            problems.append(f"{name}: code cell {number} raised {kind}\n{first}\n{detail.strip()}")
         elif expected and not failed:
             problems.append(f"{name}: code cell {number} is tagged raises-exception but ran without error\n{first}")
     return problems

@@ -48,6 +48,7 @@ for (const name of pages) {
     const found = await page.evaluate(() => ({
       equations: document.querySelectorAll('mjx-container').length,
       unrendered: [...document.querySelectorAll('.jp-MarkdownOutput')].filter((el) => /\$\$|\\frac|\\sum/.test(el.innerText)).length,
+      tables: [...document.querySelectorAll('.jp-OutputArea-output table')].map((t) => [t.rows.length, t.getBoundingClientRect().width]),
       figures: [...document.querySelectorAll('img[src^="data:image/svg+xml"]')].map((img) => [img.naturalWidth, img.naturalHeight, img.getBoundingClientRect().width]),
     }));
     await page.screenshot({ path: path.join(shots, name.replace(/\.html$/, '.png')), fullPage: true });
@@ -61,9 +62,11 @@ for (const name of pages) {
       if (found.figures.length === 0) problems.push('no SVG figure on the page');
       const empty = found.figures.filter(([w, h, shown]) => !(w > 0 && h > 0 && shown > 0));
       if (empty.length) problems.push(`${empty.length} figure(s) with zero size`);
+      const flat = found.tables.filter(([rows, width]) => !(rows > 1 && width > 0));
+      if (flat.length) problems.push(`${flat.length} table(s) without rows or width`);
     }
     if (problems.length) throw new Error(problems.join('\n'));
-    if (isNotebook) console.log(`    ${found.equations} equations typeset, ${found.figures.length} figures drawn`);
+    if (isNotebook) console.log(`    ${found.equations} equations typeset, ${found.figures.length} figures drawn, ${found.tables.length} tables`);
   });
 }
 await browser.close();
