@@ -43,6 +43,10 @@ def title_and_summary(nb):
             continue
         title = lines[0][2:].strip()
         text = " ".join(line.strip() for line in lines[1:] if line.strip())
+        # Plain text for the index: links keep their words, emphasis and code marks go.
+        text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+        text = re.sub(r"[*`]+", "", text)
+        text = re.sub(r"(?<!\w)_([^_]+)_(?!\w)", r"\1", text)  # _emphasis_, but d_model stays
         match = re.match(r"(.+?[.!?])(\s|$)", text)
         return title, (match.group(1) if match else text)
     return None, ""
