@@ -24,10 +24,11 @@
 //! Rows are tokens (the row-vector convention of [`linalg`](crate::linalg)):
 //! projections are `X·W`.
 
-use ndarray::{Array2, ArrayView2, AsArray, Axis, Ix2, s};
+use ndarray::{Array1, Array2, ArrayView2, AsArray, Axis, Ix2, s};
 use rand::Rng;
 
 use crate::error::{Error, Result, check_finite};
+use crate::probability::softmax_in_place;
 use crate::random::randn;
 
 // ---------------------------------------------------------------------------
@@ -175,25 +176,24 @@ pub fn scaled_dot_product_attention<'a, 'b, 'c>(
     Ok(Attention { scores, weights, output })
 }
 
-/// Softmax of each row over the allowed entries; masked entries get 0.
+/// Softmax of each row over the allowed entries (the stable softmax of
+/// [`probability`](crate::probability)); masked entries get 0.
 fn masked_softmax_rows(scores: &ArrayView2<f64>, allowed: Option<&Array2<bool>>) -> Result<Array2<f64>> {
     let mut weights = Array2::zeros(scores.raw_dim()); // (T, S)
     for (i, (row, mut out)) in scores.outer_iter().zip(weights.outer_iter_mut()).enumerate() {
-        let ok = |j: usize| allowed.is_none_or(|m| m[[i, j]]);
-        // Subtract the largest allowed score so exp cannot overflow.
-        let max = row.indexed_iter().filter(|&(j, _)| ok(j)).map(|(_, &x)| x).fold(f64::NEG_INFINITY, f64::max);
-        if max == f64::NEG_INFINITY {
+        let keys: Vec<usize> = (0..row.len()).filter(|&j| allowed.is_none_or(|m| m[[i, j]])).collect();
+        if keys.is_empty() {
             return Err(Error::invalid(
                 "mask",
                 format!("row {i} all false"),
                 format!("query {i} may attend to no key, so its weights cannot sum to 1; allow at least one key in every row"),
             ));
         }
-        for (j, (&x, w)) in row.iter().zip(out.iter_mut()).enumerate() {
-            *w = if ok(j) { (x - max).exp() } else { 0.0 };
+        let mut visible: Array1<f64> = keys.iter().map(|&j| row[j]).collect(); // (allowed keys,)
+        softmax_in_place(&mut visible.view_mut(), 1.0);
+        for (&j, &w) in keys.iter().zip(&visible) {
+            out[j] = w;
         }
-        let total = out.sum();
-        out /= total;
     }
     Ok(weights)
 }

@@ -339,7 +339,7 @@ pub fn variance<'a, 'b>(values: impl AsArray<'a, f64, Ix1>, probs: impl AsArray<
 // ---------------------------------------------------------------------------
 
 /// `softmax(x / temperature)` in place on one finite, non-empty vector.
-fn softmax_in_place(x: &mut ArrayViewMut1<f64>, temperature: f64) {
+pub(crate) fn softmax_in_place(x: &mut ArrayViewMut1<f64>, temperature: f64) {
     let max = x.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
     // Subtract the max (before dividing by T) so every exponent is ≤ 0 and
     // exp cannot overflow, however large the logits or small the temperature.
