@@ -179,9 +179,17 @@ pub fn scaled_dot_product_attention<'a, 'b, 'c>(
 /// Softmax of each row over the allowed entries (the stable softmax of
 /// [`probability`](crate::probability)); masked entries get 0.
 fn masked_softmax_rows(scores: &ArrayView2<f64>, allowed: Option<&Array2<bool>>) -> Result<Array2<f64>> {
+    let Some(allowed) = allowed else {
+        // No mask: every row is an ordinary softmax, done in place.
+        let mut weights = scores.to_owned(); // (T, S)
+        for mut row in weights.outer_iter_mut() {
+            softmax_in_place(&mut row, 1.0); // (S,) -> (S,)
+        }
+        return Ok(weights);
+    };
     let mut weights = Array2::zeros(scores.raw_dim()); // (T, S)
     for (i, (row, mut out)) in scores.outer_iter().zip(weights.outer_iter_mut()).enumerate() {
-        let keys: Vec<usize> = (0..row.len()).filter(|&j| allowed.is_none_or(|m| m[[i, j]])).collect();
+        let keys: Vec<usize> = (0..row.len()).filter(|&j| allowed[[i, j]]).collect();
         if keys.is_empty() {
             return Err(Error::invalid(
                 "mask",

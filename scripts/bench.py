@@ -1,0 +1,326 @@
+"""Cell latency and numerics benchmark: the Rust kernel next to Python's.
+
+Run through scripts/bench, which sets up, installs the Python baseline's
+packages and runs the criterion benchmarks first. This script:
+
+  start      fresh kernel -> helper crate loaded -> first cell answered,
+             with the project's warm build cache and with an empty one
+  cells      warm per-cell latency over many reruns (median, p90): a trivial
+             cell, a helper call, a figure, a table; the same trivial and
+             small-numeric cells in ipykernel
+  notebooks  every notebook executed headless in a fresh kernel, and an
+             ipykernel notebook of the same shape (same cells, same figures)
+  numerics   criterion's medians (target/criterion) against numpy's
+
+Usage (venv Python, JUPYTER_PATH set; scripts/bench does both):
+  bench.py [--reps N] [--no-cold] [--only SECTION ...] [--out FILE]
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import KernelManager
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+SECTIONS = ("start", "cells", "notebooks", "numerics")
+TIMEOUT_S = 1800  # a cold kernel compiles every dependency inside one cell
+
+SETUP = ':dep llm-math = { path = "../crates/llm-math" }\nuse llm_math::prelude::*;'
+SETUP_TABLES = ':dep llm-math = { path = "../crates/llm-math", features = ["tables"] }\nuse llm_math::prelude::*;'
+# The first cell after set-up defines a variable: that is what every notebook does.
+FIRST = "let x = array![1.0, 2.0, 3.0];\nsoftmax(&x)?"
+RUST_CELLS = {
+    "trivial": "1 + 1",
+    "helper": "softmax(&x)?",
+    "figure": 'Chart::new("bench").line("y = x²", &x, &x.mapv(|v| v * v))',
+    "table": 'Table::new(df!("x" => x.to_vec(), "p" => softmax(&x)?.to_vec())?)',
+}
+PY_SETUP = "import numpy as np"
+PY_FIRST = "x = np.array([1.0, 2.0, 3.0])\ne = np.exp(x - x.max()); e / e.sum()"
+PY_CELLS = {
+    "trivial": "1 + 1",
+    "helper": "e = np.exp(x - x.max()); e / e.sum()",
+}
+# An ipykernel notebook shaped like ours: imports, then numeric cells and
+# matplotlib figures (SVG, as ours are) in the same numbers.
+PY_NB_SETUP = ("import numpy as np\nimport matplotlib.pyplot as plt\n"
+               "%config InlineBackend.figure_formats = ['svg']")
+PY_NB_CELL = "x = np.linspace(-3, 3, 200); e = np.exp(x - x.max()); (e / e.sum()).sum()"
+PY_NB_FIGURE = "x = np.linspace(-3, 3, 200); plt.plot(x, x ** 2); plt.title('bench'); plt.show()"
+
+
+def say(message):
+    print(message, flush=True)
+
+
+class Kernel:
+    """One kernel, driven over ZeroMQ the way Jupyter drives it."""
+
+    def __init__(self, name, env=None):
+        started = time.perf_counter()
+        self.name = name
+        self.manager = KernelManager(kernel_name=name)
+        self.manager.start_kernel(cwd=str(NOTEBOOKS), env={**os.environ, **(env or {})})
+        self.client = self.manager.client()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=120)
+        self.start_s = time.perf_counter() - started
+
+    def run(self, code, what):
+        """Runs a cell; returns (seconds, MIME types shown). Fails on any error or stderr."""
+        shown, errors = [], []
+
+        def hook(msg):
+            kind, content = msg["msg_type"], msg["content"]
+            if kind in ("execute_result", "display_data"):
+                shown.extend(content["data"])
+            elif kind == "error":
+                errors.append(f"{content['ename']}: {content['evalue']}")
+            elif kind == "stream" and content["name"] == "stderr" and content["text"].strip():
+                errors.append(content["text"])
+
+        started = time.perf_counter()
+        reply = self.client.execute_interactive(code, output_hook=hook, timeout=TIMEOUT_S)
+        seconds = time.perf_counter() - started
+        if errors or reply["content"]["status"] != "ok":
+            sys.exit(f"bench: the {what} cell failed in the {self.name} kernel:\n{code}\n" + "".join(errors))
+        return seconds, shown
+
+    def close(self):
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=False)
+
+
+def percentile(values, p):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def fmt_s(seconds):
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def fmt_t(seconds):
+    """Numerics: µs or ms."""
+    return f"{seconds * 1e6:.0f} µs" if seconds < 1e-3 else f"{seconds * 1e3:.2f} ms"
+
+
+# ---------------------------------------------------------------------------
+# Sections
+# ---------------------------------------------------------------------------
+
+def bench_start(results, cold):
+    """Fresh kernel -> helper loaded -> first cell answered."""
+    rows = []
+    runs = [("warm cache", SETUP, None), ("warm cache, tables (polars)", SETUP_TABLES, None)]
+    if cold:
+        runs.append(("cold cache", SETUP, tempfile.mkdtemp(prefix="llm-math-cold-cache-")))
+    for label, setup, cache in runs:
+        env = {"LLM_MATH_CACHE_DIR": cache} if cache else None
+        say(f"start ({label}): starting a Rust kernel{' with an empty build cache, which compiles every dependency (minutes)' if cache else ''} ...")
+        kernel = Kernel("rust", env)
+        setup_s, _ = kernel.run(setup, "set-up")
+        first_s, _ = kernel.run(FIRST, "first")
+        kernel.close()
+        total = kernel.start_s + setup_s + first_s
+        say(f"  kernel {kernel.start_s:.2f} s, :dep + use {setup_s:.2f} s, first cell {first_s:.2f} s: {total:.2f} s")
+        rows.append({"kernel": f"Rust, {label}", "start": kernel.start_s, "setup": setup_s, "first": first_s, "total": total})
+        if cache:
+            subprocess.run(["rm", "-rf", cache], check=False)
+    say("start: starting an ipykernel (Python) kernel ...")
+    kernel = Kernel("python3")
+    setup_s, _ = kernel.run(PY_SETUP, "import")
+    first_s, _ = kernel.run(PY_FIRST, "first")
+    kernel.close()
+    total = kernel.start_s + setup_s + first_s
+    say(f"  kernel {kernel.start_s:.2f} s, import numpy {setup_s:.2f} s, first cell {first_s:.2f} s: {total:.2f} s")
+    rows.append({"kernel": "Python (ipykernel)", "start": kernel.start_s, "setup": setup_s, "first": first_s, "total": total})
+    results["start"] = rows
+
+
+EXPECTED_MIME = {"figure": "image/svg+xml", "table": "text/html"}
+
+
+def rerun(kernel, name, code, reps):
+    times = []
+    for i in range(reps):
+        seconds, shown = kernel.run(code, name)
+        times.append(seconds)
+    if EXPECTED_MIME.get(name, "text/plain") not in shown:
+        sys.exit(f"bench: the {name} cell showed {shown}, not {EXPECTED_MIME.get(name, 'text/plain')}")
+    say(f"  {kernel.name} {name}: median {fmt_s(statistics.median(times))}, p90 {fmt_s(percentile(times, 90))} over {reps} runs; shows {', '.join(shown) or 'nothing'}")
+    return {"median": statistics.median(times), "p90": percentile(times, 90), "reps": reps, "shown": shown}
+
+
+def bench_cells(results, reps):
+    """Warm per-cell latency: each cell rerun `reps` times in one kernel."""
+    cells = {}
+    say(f"cells: Rust kernel, each cell rerun {reps} times after a warm-up ...")
+    kernel = Kernel("rust")
+    kernel.run(SETUP, "set-up")
+    kernel.run(FIRST, "first")
+    for name in ("trivial", "helper", "figure"):
+        kernel.run(RUST_CELLS[name], name)  # warm-up: the first run of a new cell
+        cells[("rust", name)] = rerun(kernel, name, RUST_CELLS[name], reps)
+    kernel.close()
+    say("cells: Rust kernel with the tables feature (polars) ...")
+    kernel = Kernel("rust")
+    kernel.run(SETUP_TABLES, "set-up (tables)")
+    kernel.run(FIRST, "first")
+    kernel.run(RUST_CELLS["table"], "table")
+    cells[("rust", "table")] = rerun(kernel, "table", RUST_CELLS["table"], reps)
+    kernel.close()
+    say("cells: ipykernel ...")
+    kernel = Kernel("python3")
+    kernel.run(PY_SETUP, "import")
+    kernel.run(PY_FIRST, "first")
+    for name in ("trivial", "helper"):
+        kernel.run(PY_CELLS[name], name)
+        cells[("python", name)] = rerun(kernel, name, PY_CELLS[name], reps)
+    kernel.close()
+    results["cells"] = {f"{k[0]}/{k[1]}": v for k, v in cells.items()}
+
+
+def run_notebook(nb, kernel_name):
+    started = time.perf_counter()
+    client = NotebookClient(nb, kernel_name=kernel_name, timeout=TIMEOUT_S, allow_errors=False,
+                            resources={"metadata": {"path": str(NOTEBOOKS)}})
+    client.execute()
+    return time.perf_counter() - started
+
+
+def count_figures(nb):
+    return sum(1 for c in nb.cells if c.cell_type == "code"
+               for o in c.get("outputs", []) if "image/svg+xml" in o.get("data", {}))
+
+
+def python_twin(code_cells, figures):
+    """An ipykernel notebook with the same number of code cells and figures."""
+    cells = [nbformat.v4.new_code_cell(PY_NB_SETUP)]
+    for i in range(code_cells - 1):
+        cells.append(nbformat.v4.new_code_cell(PY_NB_FIGURE if i < figures else PY_NB_CELL))
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    return nb
+
+
+def bench_notebooks(results):
+    rows = []
+    for path in sorted(NOTEBOOKS.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
+        say(f"notebooks: {path.name} ({code_cells} code cells) in a fresh Rust kernel ...")
+        rust_s = run_notebook(nb, "rust")
+        figures = count_figures(nb)
+        py_s = run_notebook(python_twin(code_cells, figures), "python3")
+        say(f"  Rust {rust_s:.1f} s; its ipykernel twin ({code_cells} cells, {figures} figures) {py_s:.1f} s")
+        rows.append({"notebook": path.stem, "cells": code_cells, "figures": figures, "rust": rust_s, "python": py_s})
+    results["notebooks"] = rows
+
+
+def bench_numerics(results):
+    say("numerics: numpy on the same inputs (scripts/bench_numpy.py) ...")
+    numpy = json.loads(subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_numpy.py")],
+                                      check=True, capture_output=True, text=True).stdout)
+    rows = []
+    for name in ("matmul_512", "softmax_50257", "attention_512x64"):
+        estimates = ROOT / "target" / "criterion" / name / "new" / "estimates.json"
+        if not estimates.exists():
+            sys.exit(f"bench: {estimates} is missing; run the criterion benchmarks first (scripts/bench does)")
+        rust = json.loads(estimates.read_text())["median"]["point_estimate"] / 1e9
+        rows.append({"op": name, "rust": rust, "numpy": numpy[name]})
+        say(f"  {name}: llm-math {fmt_t(rust)}, numpy {fmt_t(numpy[name])}")
+    results["numerics"] = {"rows": rows, "numpy": numpy["numpy"], "blas": numpy["blas"]}
+
+
+# ---------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------
+
+def machine():
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    mem_kib = next(int(line.split()[1]) for line in open("/proc/meminfo") if line.startswith("MemTotal"))
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    return f"{cpu}, {os.cpu_count()} cores, {mem_kib / 2**20:.0f} GiB; {platform.system()} {platform.release()}; {rustc}; Python {platform.python_version()}"
+
+
+def report(results):
+    lines = [f"Measured {time.strftime('%Y-%m-%d')} on {machine()}.", ""]
+    if "start" in results:
+        lines += ["**Fresh kernel → helper loaded → first cell answered**", "",
+                  "| kernel | start | set-up cell | first cell | total |", "|---|---:|---:|---:|---:|"]
+        for r in results["start"]:
+            setup = "`:dep` + `use`" if r["kernel"].startswith("Rust") else "`import numpy`"
+            lines.append(f"| {r['kernel']} | {fmt_s(r['start'])} | {fmt_s(r['setup'])} ({setup}) | {fmt_s(r['first'])} | **{fmt_s(r['total'])}** |")
+        lines.append("")
+    if "cells" in results:
+        cells = results["cells"]
+        reps = next(iter(cells.values()))["reps"]
+        lines += [f"**Warm cell latency** (each cell rerun {reps} times)", "",
+                  "| cell | Rust median | Rust p90 | ipykernel median | ratio |", "|---|---:|---:|---:|---:|"]
+        for name in ("trivial", "helper", "figure", "table"):
+            rust = cells.get(f"rust/{name}")
+            py = cells.get(f"python/{name}")
+            if not rust:
+                continue
+            py_cols = f"{py['median'] * 1000:.1f} ms | {rust['median'] / py['median']:.0f}×" if py else "– | –"
+            lines.append(f"| {name} (`{RUST_CELLS[name]}`) | {fmt_s(rust['median'])} | {fmt_s(rust['p90'])} | {py_cols} |")
+        lines.append("")
+    if "notebooks" in results:
+        rows = results["notebooks"]
+        lines += ["**Whole notebooks, headless** (nbclient, fresh kernel each, warm build cache)", "",
+                  "| notebook | code cells | figures | Rust | ipykernel twin | ratio |", "|---|---:|---:|---:|---:|---:|"]
+        for r in rows:
+            lines.append(f"| {r['notebook']} | {r['cells']} | {r['figures']} | {r['rust']:.1f} s | {r['python']:.1f} s | {r['rust'] / r['python']:.1f}× |")
+        rust, py = sum(r["rust"] for r in rows), sum(r["python"] for r in rows)
+        lines.append(f"| **curriculum** | {sum(r['cells'] for r in rows)} | {sum(r['figures'] for r in rows)} | **{rust:.1f} s** | {py:.1f} s | **{rust / py:.1f}×** |")
+        lines.append("")
+    if "numerics" in results:
+        n = results["numerics"]
+        lines += [f"**Numerics** (llm-math: criterion median, release; numpy {n['numpy']} with {n['blas']}: timeit median)", "",
+                  "| operation | llm-math | numpy | speed vs numpy |", "|---|---:|---:|---:|"]
+        for r in n["rows"]:
+            lines.append(f"| {r['op']} | {fmt_t(r['rust'])} | {fmt_t(r['numpy'])} | {r['numpy'] / r['rust']:.2f}× |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reps", type=int, default=20, help="reruns per cell (default 20)")
+    parser.add_argument("--no-cold", action="store_true", help="skip the empty-cache kernel start (saves minutes)")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, help="run only these sections")
+    parser.add_argument("--out", default=str(ROOT / "target" / "bench" / "latest.md"), help="markdown report path")
+    args = parser.parse_args()
+    sections = args.only or SECTIONS
+    results = {}
+    if "start" in sections:
+        bench_start(results, cold=not args.no_cold)
+    if "cells" in sections:
+        bench_cells(results, args.reps)
+    if "notebooks" in sections:
+        bench_notebooks(results)
+    if "numerics" in sections:
+        bench_numerics(results)
+    text = report(results)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text + "\n")
+    out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+    print("\n" + text)
+    print(f"(written to {out} and {out.with_suffix('.json')})")
+
+
+if __name__ == "__main__":
+    main()
