@@ -31,6 +31,8 @@ import nbformat
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
+import nbrun  # scripts/nbrun.py: the same rule for a failed cell
+
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 SECTIONS = ("start", "cells", "notebooks", "numerics")
@@ -192,12 +194,21 @@ def bench_cells(results, reps):
     results["cells"] = {f"{k[0]}/{k[1]}": v for k, v in cells.items()}
 
 
-def run_notebook(nb, kernel_name):
+def run_notebook(nb, kernel_name, name):
+    """Executes a notebook in a fresh kernel; fails, as scripts/nbrun.py does, on any failed cell."""
     started = time.perf_counter()
-    client = NotebookClient(nb, kernel_name=kernel_name, timeout=TIMEOUT_S, allow_errors=False,
+    client = NotebookClient(nb, kernel_name=kernel_name, timeout=TIMEOUT_S, allow_errors=True,
                             resources={"metadata": {"path": str(NOTEBOOKS)}})
     client.execute()
-    return time.perf_counter() - started
+    seconds = time.perf_counter() - started
+    if kernel_name == "rust":
+        problems = nbrun.failures(nb, name)
+    else:  # ipykernel: matplotlib may warn on stderr (its first font-cache build); errors still count
+        problems = [f"{name}: {o.ename}: {o.evalue}" for c in nb.cells if c.cell_type == "code"
+                    for o in c.outputs if o.output_type == "error"]
+    if problems:
+        sys.exit("bench: a notebook failed, so its time means nothing:\n" + "\n".join(problems))
+    return seconds
 
 
 def count_figures(nb):
@@ -221,9 +232,9 @@ def bench_notebooks(results):
         nb = nbformat.read(path, as_version=4)
         code_cells = sum(1 for c in nb.cells if c.cell_type == "code")
         say(f"notebooks: {path.name} ({code_cells} code cells) in a fresh Rust kernel ...")
-        rust_s = run_notebook(nb, "rust")
+        rust_s = run_notebook(nb, "rust", path.name)
         figures = count_figures(nb)
-        py_s = run_notebook(python_twin(code_cells, figures), "python3")
+        py_s = run_notebook(python_twin(code_cells, figures), "python3", f"{path.stem} (ipykernel twin)")
         say(f"  Rust {rust_s:.1f} s; its ipykernel twin ({code_cells} cells, {figures} figures) {py_s:.1f} s")
         rows.append({"notebook": path.stem, "cells": code_cells, "figures": figures, "rust": rust_s, "python": py_s})
     results["notebooks"] = rows
