@@ -115,6 +115,28 @@ pub(crate) fn check_finite<'a, D: ndarray::Dimension>(
     op: &'static str,
     values: &ndarray::ArrayView<'a, f64, D>,
 ) -> Result<()> {
+    // Fast path, vectorised: v − v is 0 for a finite v and NaN for ±∞ or NaN,
+    // so these sums are all 0 exactly when every value is finite.
+    let all_finite = match values.as_slice_memory_order() {
+        Some(values) => {
+            let mut lanes = [0.0; 8];
+            let mut chunks = values.chunks_exact(8);
+            for chunk in &mut chunks {
+                for (lane, &v) in lanes.iter_mut().zip(chunk) {
+                    #[allow(clippy::eq_op)] // v − v on purpose: 0 or NaN
+                    {
+                        *lane += v - v;
+                    }
+                }
+            }
+            lanes.iter().all(|&lane| lane == 0.0) && chunks.remainder().iter().all(|v| v.is_finite())
+        }
+        None => values.iter().all(|v| v.is_finite()),
+    };
+    if all_finite {
+        return Ok(());
+    }
+    // Slow path: find the first offender and its index for the message.
     match values.indexed_iter().find(|(_, v)| !v.is_finite()) {
         Some((index, &value)) => Err(Error::NonFinite {
             op,
