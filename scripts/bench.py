@@ -156,7 +156,7 @@ EXPECTED_MIME = {"figure": "image/svg+xml", "table": "text/html"}
 
 def rerun(kernel, name, code, reps):
     times = []
-    for i in range(reps):
+    for _ in range(reps):
         seconds, shown = kernel.run(code, name)
         times.append(seconds)
     if EXPECTED_MIME.get(name, "text/plain") not in shown:

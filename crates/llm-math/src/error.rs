@@ -119,17 +119,9 @@ pub(crate) fn check_finite<'a, D: ndarray::Dimension>(
     // so these sums are all 0 exactly when every value is finite.
     let all_finite = match values.as_slice_memory_order() {
         Some(values) => {
-            let mut lanes = [0.0; 8];
-            let mut chunks = values.chunks_exact(8);
-            for chunk in &mut chunks {
-                for (lane, &v) in lanes.iter_mut().zip(chunk) {
-                    #[allow(clippy::eq_op)] // v − v on purpose: 0 or NaN
-                    {
-                        *lane += v - v;
-                    }
-                }
-            }
-            lanes.iter().all(|&lane| lane == 0.0) && chunks.remainder().iter().all(|v| v.is_finite())
+            #[allow(clippy::eq_op)] // v − v on purpose: 0 or NaN
+            let (lanes, rest) = crate::lanes::fold8(values, 0.0, |acc, v| acc + (v - v));
+            lanes.iter().all(|&lane| lane == 0.0) && rest.iter().all(|v| v.is_finite())
         }
         None => values.iter().all(|v| v.is_finite()),
     };

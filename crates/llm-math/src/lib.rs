@@ -32,6 +32,7 @@ pub mod calculus;
 pub mod display;
 pub mod error;
 pub mod info;
+mod lanes;
 pub mod linalg;
 pub mod optim;
 pub mod plot;

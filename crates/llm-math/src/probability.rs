@@ -19,6 +19,7 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1, AsArray, Axis, Ix1, Ix2
 use rand::RngExt;
 
 use crate::error::{Error, Result, check_finite};
+use crate::lanes::{fold8, sum8};
 
 /// How far from 1 a distribution's sum may be before functions that take
 /// probabilities reject it (used by [`sample_index`], [`expectation`],
@@ -425,29 +426,18 @@ fn softmax_exp(x: f64) -> f64 {
 fn softmax_slice(entries: &mut [f64], temperature: f64) {
     #[inline(always)]
     fn body(x: &mut [f64], temperature: f64) {
-        // Eight running maxima and sums, so the loops vectorise; `>` instead
-        // of f64::max because the entries are finite (checked by the callers).
-        let mut lanes = [f64::NEG_INFINITY; 8];
-        let mut chunks = x.chunks_exact(8);
-        for chunk in &mut chunks {
-            for (m, &v) in lanes.iter_mut().zip(chunk) {
-                *m = if v > *m { v } else { *m };
-            }
-        }
-        let max = chunks.remainder().iter().chain(&lanes).fold(f64::NEG_INFINITY, |m, &v| if v > m { v } else { m });
+        // Max and sum in eight lanes (crate::lanes), so the loops vectorise;
+        // `>` instead of f64::max because the entries are finite (checked by
+        // the callers).
+        let larger = |m: f64, v: f64| if v > m { v } else { m };
+        let (lanes, rest) = fold8(x, f64::NEG_INFINITY, larger);
+        let max = rest.iter().chain(&lanes).copied().fold(f64::NEG_INFINITY, larger);
         if temperature == 1.0 {
             x.iter_mut().for_each(|v| *v = softmax_exp(*v - max));
         } else {
             x.iter_mut().for_each(|v| *v = softmax_exp((*v - max) / temperature));
         }
-        let mut sums = [0.0; 8];
-        let mut chunks = x.chunks_exact(8);
-        for chunk in &mut chunks {
-            for (s, &v) in sums.iter_mut().zip(chunk) {
-                *s += v;
-            }
-        }
-        let total = sums.iter().sum::<f64>() + chunks.remainder().iter().sum::<f64>();
+        let total = sum8(x);
         x.iter_mut().for_each(|v| *v /= total);
     }
     #[cfg(target_arch = "x86_64")]
@@ -564,13 +554,7 @@ mod tests {
         let mut fast = xs.clone();
         softmax_slice(&mut fast, 1.0);
         let exps: Vec<f64> = xs.iter().map(|&x| softmax_exp(x)).collect(); // max of xs is 0
-        let mut sums = [0.0; 8];
-        for chunk in exps.chunks_exact(8) {
-            for (s, &v) in sums.iter_mut().zip(chunk) {
-                *s += v;
-            }
-        }
-        let total = sums.iter().sum::<f64>() + exps.chunks_exact(8).remainder().iter().sum::<f64>();
+        let total = sum8(&exps);
         for (e, f) in exps.iter().zip(&fast) {
             assert_eq!(f.to_bits(), (e / total).to_bits());
         }
