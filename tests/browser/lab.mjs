@@ -4,7 +4,7 @@
 // cells below, and check that the output and the figure below it changed.
 //
 //   node tests/browser/lab.mjs
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
@@ -53,6 +53,8 @@ const codeCells = () => {
       index,
       count: cell.model.executionCount,
       busy: (cell.promptNode?.textContent ?? '').includes('*'),
+      source: cell.model.sharedModel.getSource(),
+      metadata: cell.model.sharedModel.getMetadata(),
       outputs: cell.model.outputs.toJSON(),
     }));
 };
@@ -71,11 +73,18 @@ async function finished(page, minimumCounts) {
 
 const text = (outputs) => outputs.map((o) => (o.data?.['text/plain'] ?? o.text ?? '')).flat().join('');
 const svg = (outputs) => outputs.map((o) => o.data?.['image/svg+xml']).find(Boolean);
-const problems = (cells) =>
-  cells.flatMap((c, i) =>
-    c.outputs
-      .filter((o) => o.output_type === 'error' || (o.output_type === 'stream' && o.name === 'stderr'))
-      .map((o) => `code cell ${i + 1}: ${(o.evalue ?? o.text ?? '').toString().slice(0, 300)}`));
+/** Failed cells, judged by the project's one rule (python -m llm_math_tools judge). */
+function problems(cells) {
+  const notebook = {
+    nbformat: 4, nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'rust', display_name: 'Rust', language: 'rust' } },
+    cells: cells.map((c) => ({ cell_type: 'code', id: `cell-${c.index}`, execution_count: c.count, metadata: c.metadata, source: c.source, outputs: c.outputs })),
+  };
+  const file = path.join(settings, 'executed-in-lab.ipynb');
+  writeFileSync(file, JSON.stringify(notebook));
+  const judged = spawnSync(path.join(root, '.venv/bin/python'), ['-m', 'llm_math_tools', 'judge', file], { encoding: 'utf8' });
+  return judged.status === 0 ? [] : [`${judged.stdout}${judged.stderr}`.trim() || `the judge exited with ${judged.status}`];
+}
 
 // --- the test ----------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """Cell latency and numerics benchmark: the Rust kernel next to Python's.
 
-Run through scripts/bench, which sets up, installs the Python baseline's
-packages and runs the criterion benchmarks first. This script:
+Run through scripts/bench, which sets up first. This script installs the
+Python baseline's packages (bench/requirements.txt, pinned) into the venv,
+runs the criterion benchmarks (bench/benches/numerics.rs) unless the
+numerics section is left out, then measures:
 
   start      fresh kernel -> helper crate loaded -> first cell answered,
              with the project's warm build cache and with an empty one
@@ -12,8 +14,8 @@ packages and runs the criterion benchmarks first. This script:
              ipykernel notebook of the same shape (same cells, same figures)
   numerics   criterion's medians (target/criterion) against numpy's
 
-Usage (venv Python, JUPYTER_PATH set; scripts/bench does both):
-  bench.py [--reps N] [--no-cold] [--only SECTION ...] [--out FILE]
+Usage (the venv's Python; scripts/bench runs it so):
+  bench/bench.py [--reps N] [--no-cold] [--only SECTION ...] [--out FILE]
 """
 
 import argparse
@@ -31,10 +33,12 @@ import nbformat
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-import nbrun  # scripts/nbrun.py: the same rule for a failed cell
+from llm_math_tools import JUPYTER_PATH, NOTEBOOKS, ROOT, VENV
+from llm_math_tools.install import stamped
+from llm_math_tools.report import Steps, say
+from llm_math_tools.rule import cell_failure, notebook_failures
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
+BENCH = Path(__file__).resolve().parent
 SECTIONS = ("start", "cells", "notebooks", "numerics")
 TIMEOUT_S = 1800  # a cold kernel compiles every dependency inside one cell
 
@@ -62,10 +66,6 @@ PY_NB_CELL = "x = np.linspace(-3, 3, 200); e = np.exp(x - x.max()); (e / e.sum()
 PY_NB_FIGURE = "x = np.linspace(-3, 3, 200); plt.plot(x, x ** 2); plt.title('bench'); plt.show()"
 
 
-def say(message):
-    print(message, flush=True)
-
-
 class Kernel:
     """One kernel, driven over ZeroMQ the way Jupyter drives it."""
 
@@ -80,24 +80,20 @@ class Kernel:
         self.start_s = time.perf_counter() - started
 
     def run(self, code, what):
-        """Runs a cell; returns (seconds, MIME types shown). Fails on any error or stderr."""
-        shown, errors = [], []
+        """Runs a cell; returns (seconds, MIME types shown). A cell failed by the rule ends the bench."""
+        cell = nbformat.v4.new_code_cell(code)
 
         def hook(msg):
-            kind, content = msg["msg_type"], msg["content"]
-            if kind in ("execute_result", "display_data"):
-                shown.extend(content["data"])
-            elif kind == "error":
-                errors.append(f"{content['ename']}: {content['evalue']}")
-            elif kind == "stream" and content["name"] == "stderr" and content["text"].strip():
-                errors.append(content["text"])
+            if msg["msg_type"] in ("stream", "error", "execute_result", "display_data"):
+                cell.outputs.append(nbformat.v4.output_from_msg(msg))
 
         started = time.perf_counter()
         reply = self.client.execute_interactive(code, output_hook=hook, timeout=TIMEOUT_S)
         seconds = time.perf_counter() - started
-        if errors or reply["content"]["status"] != "ok":
-            sys.exit(f"bench: the {what} cell failed in the {self.name} kernel:\n{code}\n" + "".join(errors))
-        return seconds, shown
+        why = cell_failure(cell) or (None if reply["content"]["status"] == "ok" else "the kernel replied with an error")
+        if why:
+            sys.exit(f"bench: the {what} cell failed in the {self.name} kernel: {why}")
+        return seconds, [mime for o in cell.outputs for mime in o.get("data", {})]
 
     def close(self):
         self.client.stop_channels()
@@ -195,14 +191,14 @@ def bench_cells(results, reps):
 
 
 def run_notebook(nb, kernel_name, name):
-    """Executes a notebook in a fresh kernel; fails, as scripts/nbrun.py does, on any failed cell."""
+    """Executes a notebook in a fresh kernel; a cell failed by the rule ends the bench."""
     started = time.perf_counter()
     client = NotebookClient(nb, kernel_name=kernel_name, timeout=TIMEOUT_S, allow_errors=True,
                             resources={"metadata": {"path": str(NOTEBOOKS)}})
     client.execute()
     seconds = time.perf_counter() - started
     if kernel_name == "rust":
-        problems = nbrun.failures(nb, name)
+        problems = notebook_failures(nb, name)
     else:  # ipykernel: matplotlib may warn on stderr (its first font-cache build); errors still count
         problems = [f"{name}: {o.ename}: {o.evalue}" for c in nb.cells if c.cell_type == "code"
                     for o in c.outputs if o.output_type == "error"]
@@ -241,8 +237,8 @@ def bench_notebooks(results):
 
 
 def bench_numerics(results):
-    say("numerics: numpy on the same inputs (scripts/bench_numpy.py) ...")
-    numpy = json.loads(subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_numpy.py")],
+    say("numerics: numpy on the same inputs (bench/numpy_numerics.py) ...")
+    numpy = json.loads(subprocess.run([sys.executable, str(BENCH / "numpy_numerics.py")],
                                       check=True, capture_output=True, text=True).stdout)
     rows = []
     for name in ("matmul_512", "softmax_50257", "attention_512x64"):
@@ -315,6 +311,17 @@ def main():
     parser.add_argument("--out", default=str(ROOT / "target" / "bench" / "latest.md"), help="markdown report path")
     args = parser.parse_args()
     sections = args.only or SECTIONS
+    os.environ["JUPYTER_PATH"] = str(JUPYTER_PATH)
+    steps = Steps()
+    stamped(steps, "Python baseline packages (bench/requirements.txt: numpy, matplotlib)",
+            VENV / ".bench-requirements.sha256", [BENCH / "requirements.txt"],
+            lambda: subprocess.run([str(VENV / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
+                                    "-r", str(BENCH / "requirements.txt")], check=True))
+    if "numerics" in sections:
+        steps.step("llm-math numerics with criterion (cargo bench -p llm-math-bench; the first build takes minutes)")
+        subprocess.run(["cargo", "bench", "-p", "llm-math-bench", "--bench", "numerics", "--", "--noplot"], cwd=ROOT, check=True)
+        steps.done()
+    steps.step(f"Kernels, cells and notebooks: {', '.join(s for s in sections if s != 'numerics') or 'none'}")
     results = {}
     if "start" in sections:
         bench_start(results, cold=not args.no_cold)
@@ -329,8 +336,9 @@ def main():
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text + "\n")
     out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
-    print("\n" + text)
-    print(f"(written to {out} and {out.with_suffix('.json')})")
+    steps.done()
+    say("\n" + text)
+    say(f"(written to {out} and {out.with_suffix('.json')})")
 
 
 if __name__ == "__main__":

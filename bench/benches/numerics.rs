@@ -1,5 +1,5 @@
 //! The helper crate's numerics on the sizes scripts/bench compares with numpy
-//! (scripts/bench_numpy.py builds the same inputs the same way):
+//! (bench/numpy_numerics.py builds the same inputs the same way):
 //!
 //! - `matmul_512`: (512, 512) · (512, 512)
 //! - `softmax_50257`: one row of GPT-2's vocabulary width
@@ -13,7 +13,7 @@ use llm_math::prelude::*;
 use std::hint::black_box;
 
 /// Deterministic values in [-1, 1): a cheap LCG, the same one
-/// scripts/bench_numpy.py uses, so both sides start from identical inputs.
+/// bench/numpy_numerics.py uses, so both sides start from identical inputs.
 fn values(n: usize, seed: u64) -> Vec<f64> {
     let mut state = seed;
     (0..n)

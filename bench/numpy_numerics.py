@@ -1,9 +1,9 @@
 """numpy's side of the numerics comparison in scripts/bench.
 
-Times the same three operations as crates/bench/benches/numerics.rs, on
+Times the same three operations as bench/benches/numerics.rs, on
 inputs built by the same LCG, and prints one JSON object: name -> median
 seconds per call. Run with the project's venv Python after
-`pip install -r scripts/bench-requirements.txt` (scripts/bench does both).
+`pip install -r bench/requirements.txt` (scripts/bench does both).
 """
 
 import json

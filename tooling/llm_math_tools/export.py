@@ -1,21 +1,19 @@
-"""Execute the notebooks in the Rust kernel and write a static HTML site.
+"""The offline HTML site of the executed notebooks (scripts/export-html).
 
-  export_html.py [--out DIR] [NOTEBOOK ...]
+The site gets index.html, one page per notebook linked to the index and to its
+neighbours (with the executed .ipynb beside it), and MathJax from the
+project's node_modules, so the pages load nothing from the network. It is
+written to a temporary folder next to its destination and moved into place
+only when every notebook passed the rule.
 
-NOTEBOOK selects notebooks whose file name contains it (default: all). The
-site (default DIR: site/) gets index.html, one page per notebook linked to the
-index and to its neighbours, and MathJax from the project's node_modules, so
-the pages load nothing from the network. It is written to a temporary folder
-next to DIR and moved into place only when every notebook ran clean.
-
-Run it through scripts/export-html, which sets things up first.
+The notebooks are executed in the real kernel, or taken already executed
+from a folder (`executed`): the test suite passes the notebooks its kernel
+runs produced, so CI does not execute them again just to export them.
 """
 
-import argparse
 import html
 import re
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -23,11 +21,13 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import nbrun  # noqa: E402  (same folder: the kernel runner shared with the tests)
+from . import ROOT, kernel
+from .report import say
+from .rule import notebook_failures
 
-ROOT = Path(__file__).resolve().parent.parent
-TEMPLATES = ROOT / "scripts" / "export"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# The CSS JupyterLab gets too (install.lab_css), so figures fit the page in both.
+FIGURES_CSS = TEMPLATES / "figures.css"
 MATHJAX = ROOT / "node_modules" / "mathjax" / "es5"
 # What the pages load: the combined TeX-to-HTML component and its fonts.
 MATHJAX_FILES = ["tex-chtml-full.js", "output/chtml/fonts/woff-v2"]
@@ -105,7 +105,7 @@ def write_site(out, pages, notebooks):
     )
     for i, (page, nb) in enumerate(zip(pages, notebooks)):
         body, _ = exporter.from_notebook_node(
-            nb, resources={"llm_math_nav": nav(pages, i)}
+            nb, resources={"llm_math_nav": nav(pages, i), "llm_math_css": FIGURES_CSS.read_text(encoding="utf-8")}
         )
         (out / page["html"]).write_text(body, encoding="utf-8")
         # The executed notebook too: readers can download it, and the site check
@@ -123,40 +123,40 @@ def write_site(out, pages, notebooks):
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, dst)
 
 
-def main(argv):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", default=str(ROOT / "site"), help="output folder (default: site/)")
-    parser.add_argument("notebooks", nargs="*", help="export only notebooks whose name contains one of these")
-    args = parser.parse_args(argv)
-    out = Path(args.out).resolve()
-    paths = nbrun.notebooks(args.notebooks)
+def export(out, names=(), executed=None):
+    """Writes the site to `out`; returns the exit status. `executed`: a folder of executed notebooks to use."""
+    out = Path(out).resolve()
+    paths = kernel.notebooks(names)
     if not paths:
-        print(f"export-html: no notebook matches {args.notebooks}", file=sys.stderr)
+        say(f"export-html: no notebook matches {list(names)}")
         return 2
     if not (MATHJAX / MATHJAX_FILES[0]).exists():
-        print(f"export-html: MathJax is missing at {MATHJAX}; run scripts/setup", file=sys.stderr)
+        say(f"export-html: MathJax is missing at {MATHJAX}; run scripts/setup")
         return 2
 
-    pages, executed, started_all = [], [], time.monotonic()
+    pages, notebooks, started_all = [], [], time.monotonic()
     for path in paths:
-        print(f"==> executing {path.name}", flush=True)
         started = time.monotonic()
-        nb = nbformat.read(path, as_version=4)
-        nbrun.execute(nb, path.name)
-        problems = nbrun.failures(nb, path.name)
+        if executed:
+            nb = kernel.read(Path(executed) / path.name)
+        else:
+            say(f"==> executing {path.name}")
+            nb = kernel.execute(kernel.read(path), path.name)
+        problems = notebook_failures(nb, path.name)
         if problems:
-            print("\n".join(problems), file=sys.stderr)
-            print(f"export-html: {path.name} failed; nothing was written to {out}", file=sys.stderr)
+            say("\n".join(problems))
+            say(f"export-html: {path.name} failed; nothing was written to {out}")
             return 1
         title, summary = title_and_summary(nb)
         pages.append({"html": path.stem + ".html", "title": title or path.stem, "summary": summary})
-        executed.append(nb)
-        print(f"    {path.name}: executed in {time.monotonic() - started:.1f} s", flush=True)
+        notebooks.append(nb)
+        if not executed:
+            say(f"    {path.name}: executed in {time.monotonic() - started:.1f} s")
 
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
     try:
-        write_site(tmp, pages, executed)
+        write_site(tmp, pages, notebooks)
         old = out.with_name(f".{out.name}-old")
         if out.exists():
             shutil.rmtree(old, ignore_errors=True)
@@ -167,10 +167,5 @@ def main(argv):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    print(f"==> wrote {len(pages)} notebook page(s) and index.html to {out} "
-          f"in {time.monotonic() - started_all:.0f} s", flush=True)
+    say(f"==> wrote {len(pages)} notebook page(s) and index.html to {out} in {time.monotonic() - started_all:.0f} s")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,24 @@
+"""The Python behind scripts/: running the notebooks in the real Rust kernel.
+
+Modules:
+  rule      the one rule for "a cell failed", used by every path that runs notebooks
+  kernel    finds the notebooks and executes one in a fresh kernel (nbclient)
+  checks    the notebook tests: format, two runs with identical outputs, recovery probes
+  warm      pre-builds the notebooks' dependencies in the kernel (scripts/setup)
+  install   the set-up steps after the venv: npm packages, evcxr_jupyter, kernelspec, Chromium
+  export    the offline HTML site (scripts/export-html)
+  suite     every test stage in order (scripts/test)
+  report    the step timer and the "N passed, N failed" reporter
+
+Run `python -m llm_math_tools --help` (with the project's venv) for the commands.
+"""
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+VENV = ROOT / ".venv"
+JUPYTER_PATH = VENV / "share" / "jupyter"
+# The kernel scripts/setup registers (inside the venv, never globally).
+KERNEL = "rust"
+

@@ -1,0 +1,59 @@
+"""Command line of the tooling: `python -m llm_math_tools COMMAND` with the project's venv Python.
+
+The scripts in scripts/ call these; they are also handy on their own:
+  setup [--no-warm] [--browser]     set-up after the venv (scripts/setup runs this)
+  test [--no-browser]               every test stage (scripts/test runs this)
+  check [NOTEBOOK ...] [--save DIR] the notebook tests in the real kernel
+  export [--out DIR] [--executed DIR] [NOTEBOOK ...]
+                                    the offline HTML site (scripts/export-html)
+  warm [NOTEBOOK ...]               run each distinct setup cell once (fills the build cache)
+  judge EXECUTED.ipynb              judge an executed notebook's cells with the rule
+NOTEBOOK selects notebooks whose file name contains it, e.g. 03.
+"""
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import JUPYTER_PATH, ROOT, checks, export, install, suite, warm
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(prog="python -m llm_math_tools", description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__.split("\n", 2)[2])
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("setup", help="set-up after the venv")
+    p.add_argument("--no-warm", action="store_true", help="skip pre-building the notebooks' dependencies in the kernel")
+    p.add_argument("--browser", action="store_true", help="also install Chromium for the browser tests")
+    p = commands.add_parser("test", help="every test stage")
+    p.add_argument("--no-browser", action="store_true", help="stop after the kernel runs (no export, no Chromium)")
+    p = commands.add_parser("check", help="the notebook tests in the real kernel")
+    p.add_argument("notebooks", nargs="*")
+    p.add_argument("--save", type=Path, help="write the executed notebooks (first run) here")
+    p = commands.add_parser("export", help="the offline HTML site")
+    p.add_argument("notebooks", nargs="*")
+    p.add_argument("--out", type=Path, default=ROOT / "site", help="output folder (default: site/)")
+    p.add_argument("--executed", type=Path, help="take the executed notebooks from this folder instead of running them")
+    p = commands.add_parser("warm", help="run each distinct setup cell once")
+    p.add_argument("notebooks", nargs="*")
+    p = commands.add_parser("judge", help="judge an executed notebook with the rule")
+    p.add_argument("notebook", type=Path)
+    args = parser.parse_args(argv)
+
+    # The project's kernel, registered inside the venv, for nbclient and every child process.
+    os.environ["JUPYTER_PATH"] = str(JUPYTER_PATH)
+    if args.command == "setup":
+        return install.setup(with_warm=not args.no_warm, with_browser=args.browser)
+    if args.command == "test":
+        return suite.test(browser=not args.no_browser)
+    if args.command == "check":
+        return checks.check(args.notebooks, save_dir=args.save)
+    if args.command == "export":
+        return export.export(args.out, args.notebooks, executed=args.executed)
+    if args.command == "warm":
+        return warm.warm(args.notebooks)
+    return checks.judge(args.notebook)
+
+
+sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,151 @@
+"""The notebook tests, in the real Rust kernel.
+
+For every notebook, as separate checks:
+
+- `format`: nbformat 4, the Rust kernelspec, committed without outputs or
+  execution counts, and one setup cell (the first code cell, and only it,
+  loads llm-math with `:dep` and `use llm_math::prelude::*`);
+- `kernel run 1`, `kernel run 2`: every code cell in order in a fresh kernel,
+  each judged by the rule (`rule.cell_failure`);
+- `identical`: both runs show the same outputs (execution counts aside);
+- `recovery`: in the kernel of the second run, after the last cell, a cell
+  that does not compile, one that panics and one whose `?` returns an error
+  each fail with a clear message, and every variable defined before them is
+  still there (`:vars`) and usable.
+
+With `save_dir`, the executed notebooks (first run) are written there, so the
+HTML export can use them instead of executing everything again.
+"""
+
+import copy
+import json
+import time
+
+import nbformat
+
+from . import kernel
+from .report import Reporter, say
+from .rule import cell_failure, error_text, notebook_failures
+
+# (what it breaks, the cell, what its error must say)
+RECOVERY_PROBES = [
+    ("a cell that does not compile", 'let broken_probe: i32 = "text";', "mismatched types"),
+    ("a cell that panics", "let empty_probe: Vec<i32> = Vec::new();\nempty_probe[3]", "index out of bounds"),
+    ("a cell whose ? returns an error", "let bad_shapes_probe = matmul(&[[1.0, 2.0]], &[[1.0, 2.0]])?;",
+     "shape mismatch in matmul: left is [1, 2], right is [1, 2]"),
+]
+
+
+def check_format(path):
+    """Problems with the committed file: format, kernelspec, outputs, setup cell."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as e:
+        return [f"{path.name} is not valid JSON: {e}"]
+    problems = []
+    try:
+        nbformat.validate(nbformat.from_dict(raw))
+    except nbformat.ValidationError as e:
+        problems.append(f"not a valid notebook: {str(e).splitlines()[0]}")
+    if raw.get("nbformat") != 4:
+        problems.append(f"nbformat is {raw.get('nbformat')}, expected 4")
+    spec = raw.get("metadata", {}).get("kernelspec", {})
+    if spec.get("name") != "rust" or spec.get("language") != "rust":
+        problems.append(f'kernelspec is {spec}, expected name "rust", language "rust"')
+    code = [c for c in raw.get("cells", []) if c.get("cell_type") == "code"]
+    for number, cell in enumerate(code, 1):
+        if cell.get("outputs"):
+            problems.append(f"code cell {number} carries outputs (commit notebooks without outputs)")
+        if cell.get("execution_count") is not None:
+            problems.append(f"code cell {number} carries an execution_count")
+    sources = ["".join(c.get("source", "")) if isinstance(c.get("source"), list) else c.get("source", "") for c in code]
+    with_dep = [n for n, s in enumerate(sources, 1) if any(line.lstrip().startswith(":dep") for line in s.splitlines())]
+    first = sources[0] if sources else ""
+    if with_dep != [1] or "llm_math::prelude::*" not in first or "../crates/llm-math" not in first:
+        problems.append('the first code cell, and only it, must be the setup cell (`:dep llm-math = { path = '
+                        '"../crates/llm-math" }` and `use llm_math::prelude::*;`); :dep found in code cells '
+                        f"{with_dep}")
+    return problems
+
+
+def outputs_of(nb):
+    """Every code cell's outputs, without execution counts or timing metadata."""
+    result = []
+    for cell in kernel.code_cells(nb):
+        outs = []
+        for output in cell.outputs:
+            output = dict(copy.deepcopy(output))
+            output.pop("execution_count", None)
+            output.pop("metadata", None)
+            outs.append(output)
+        result.append(outs)
+    return result
+
+
+def variables(run):
+    """The kernel's variables as (name, type) pairs, from evcxr's `:vars`."""
+    cell = run(":vars")
+    text = "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs if o.output_type == "execute_result")
+    return [tuple(line.split(": ", 1)) for line in text.splitlines() if ": " in line]
+
+
+def recovery(run):
+    """Breaks three cells the way learners do; returns the problems found (empty when all is well)."""
+    problems = []
+    before = variables(run)
+    if not before:
+        problems.append("`:vars` listed no variable after the notebook ran, so nothing could be checked")
+    for what, source, expected in RECOVERY_PROBES:
+        cell = run(source)
+        if cell_failure(cell) is None:
+            problems.append(f"{what}: no error was reported")
+        elif expected not in error_text(cell.outputs):
+            problems.append(f"{what}: the error does not say {expected!r}:\n{error_text(cell.outputs)}")
+    after = variables(run)
+    lost = [name for name, ty in before if (name, ty) not in after]
+    if lost:
+        problems.append(f"variables lost after the broken cells: {lost}")
+    if before:
+        name = before[0][0]
+        why = cell_failure(run(f"let _ = &{name};"))
+        if why:
+            problems.append(f"variable `{name}` cannot be used after the broken cells: {why}")
+    return problems
+
+
+def check(names=(), save_dir=None):
+    """Runs every check on the selected notebooks; returns the exit status."""
+    paths = kernel.notebooks(names)
+    reporter = Reporter()
+    if not paths:
+        reporter.report(f"notebooks matching {list(names)}", "no notebook matched")
+    for path in paths:
+        reporter.report(f"format {path.name}", check_format(path))
+        runs, probe_problems = [], []
+        for attempt in (1, 2):
+            nb = kernel.read(path)
+            started = time.monotonic()
+            then = (lambda run: probe_problems.extend(recovery(run))) if attempt == 2 else None
+            kernel.execute(nb, path.name, then=then)
+            seconds = time.monotonic() - started
+            reporter.report(f"kernel run {attempt} {path.name} ({seconds:.1f} s)", notebook_failures(nb, path.name))
+            runs.append(outputs_of(nb))
+            if attempt == 1 and save_dir:
+                save_dir.mkdir(parents=True, exist_ok=True)
+                nbformat.write(nb, save_dir / path.name)
+        differ = [n for n, (a, b) in enumerate(zip(*runs), 1) if a != b]
+        reporter.report(f"kernel runs identical {path.name}",
+                        f"outputs of code cells {differ} differ between two runs" if differ else None)
+        reporter.report(f"recovery {path.name}", probe_problems)
+    if save_dir:
+        say(f"executed notebooks saved in {save_dir}")
+    return reporter.finish()
+
+
+def judge(path):
+    """Judges an already executed notebook with the rule (the JupyterLab test calls this)."""
+    nb = kernel.read(path)
+    problems = notebook_failures(nb, path.name)
+    for problem in problems:
+        say(problem)
+    return 1 if problems else 0

@@ -1,0 +1,161 @@
+"""The set-up steps that follow the venv (scripts/setup creates the venv, then calls `setup` here).
+
+Everything lands inside the project, nothing global except Chromium:
+  node_modules/        MathJax (offline HTML export) and playwright-core (browser
+                       tests), pinned in package.json / package-lock.json
+  .tools/evcxr/        evcxr_jupyter, the Rust kernel, pinned, built with --locked
+  .venv/share/jupyter/kernels/rust/   the kernel, registered inside the venv,
+                       started through scripts/kernel (the project's evcxr configuration)
+  .cache/              evcxr's build directories and compilation cache, pre-warmed
+  /usr/bin/chromium    Debian's package, pinned; only for the browser tests (`--browser`)
+
+Each step is skipped while its result is there and its inputs are unchanged
+(a stamp: the sha256 of the inputs, kept beside the result).
+"""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+from pathlib import Path
+
+from . import JUPYTER_PATH, KERNEL, ROOT, VENV, warm
+from .export import FIGURES_CSS
+from .report import Steps, say
+
+EVCXR_VERSION = "0.22.0"
+TOOLS = ROOT / ".tools" / "evcxr"
+EVCXR = TOOLS / "bin" / "evcxr_jupyter"
+KERNEL_DIR = JUPYTER_PATH / "kernels" / KERNEL
+# Pinned. If Debian has moved on and this version is gone, apt-get says so:
+# pick the new one from `apt-cache policy chromium` and update it here.
+CHROMIUM_VERSION = "156.0.8078.79-1~deb12u1"
+
+
+def digest(*parts):
+    """sha256 over files (paths) and strings, in order."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(part.read_bytes() if hasattr(part, "read_bytes") else str(part).encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+def stamped(steps, what, stamp, inputs, action):
+    """Runs `action()` unless `stamp` holds the digest of `inputs` from its last successful run."""
+    steps.step(what)
+    expected = digest(*inputs)
+    if stamp.exists() and stamp.read_text() == expected:
+        steps.done("already done; inputs unchanged")
+        return
+    detail = action()
+    stamp.parent.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(expected)
+    steps.done(detail or "")
+
+
+def run(*cmd, **kwargs):
+    subprocess.run([str(c) for c in cmd], check=True, **kwargs)
+
+
+def npm_packages(steps):
+    stamped(steps, "JavaScript packages, pinned (node_modules: MathJax for exported pages, playwright-core for browser tests)",
+            ROOT / "node_modules" / ".package-lock.sha256", [ROOT / "package-lock.json"],
+            lambda: run("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error", cwd=ROOT))
+
+
+def evcxr(steps):
+    steps.step(f"Rust kernel evcxr_jupyter {EVCXR_VERSION} (.tools/evcxr; a first build takes several minutes, cargo prints each crate)")
+    # cargo records what it installed in .crates.toml (evcxr_jupyter has no --version).
+    crates = TOOLS / ".crates.toml"
+    if EVCXR.exists() and crates.exists() and f'"evcxr_jupyter {EVCXR_VERSION} ' in crates.read_text():
+        steps.done("already installed")
+        return
+    run("cargo", "install", "--locked", "--version", EVCXR_VERSION, "--root", TOOLS, "evcxr_jupyter")
+    steps.done()
+
+
+def kernelspec(steps):
+    steps.step(f"Registering the kernel inside the venv ({KERNEL_DIR.relative_to(ROOT)})")
+    # evcxr_jupyter writes its kernelspec and resources; the command is then
+    # pointed at scripts/kernel so that every kernel gets the project's configuration.
+    run(EVCXR, "--install", env={**os.environ, "JUPYTER_PATH": str(JUPYTER_PATH)}, stdout=subprocess.DEVNULL)
+    path = KERNEL_DIR / "kernel.json"
+    spec = json.loads(path.read_text())
+    spec["argv"] = [str(ROOT / "scripts" / "kernel"), str(EVCXR), "--control_file", "{connection_file}"]
+    spec["display_name"] = "Rust (llm-math)"
+    path.write_text(json.dumps(spec, indent=2))
+    steps.done(f"display name {spec['display_name']!r}")
+
+
+def lab_css(steps):
+    """The figure CSS (templates/figures.css) as JupyterLab's custom.css, inside the venv.
+
+    JupyterLab loads <static>/custom/custom.css when started with
+    --LabApp.custom_css=True (scripts/lab does); the folder searched is fixed
+    (not configurable): the user's config dir first, then jupyter_server's
+    static folder, here the venv's copy.
+    """
+    import jupyter_server  # the venv's: this runs with the venv's Python
+
+    steps.step("JupyterLab's custom.css: figures scale to the width of their cell")
+    target = Path(jupyter_server.__file__).parent / "static" / "custom" / "custom.css"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(FIGURES_CSS, target)
+    steps.done(str(target.relative_to(ROOT)))
+
+
+def warm_up(steps):
+    crate = ROOT / "crates" / "llm-math"
+    inputs = [ROOT / "Cargo.lock", crate / "Cargo.toml", ROOT / "notebooks" / "evcxr.toml",
+              ROOT / "scripts" / "kernel", KERNEL_DIR / "kernel.json",
+              *sorted(p for p in (crate / "src").rglob("*") if p.is_file()),
+              "\n\n".join(sorted(warm.setup_cells()))]
+
+    def action():
+        if warm.warm() != 0:
+            sys.exit("set-up: warming the kernel failed (see above)")
+    stamped(steps, "Pre-warming: building the notebooks' dependencies in the kernel once (cached in .cache/)",
+            ROOT / ".cache" / "warm.sha256", inputs, action)
+
+
+def browser(steps):
+    """Debian's Chromium, pinned, for the browser tests (apt-get needs root or sudo the first time)."""
+    steps.step(f"Chromium {CHROMIUM_VERSION} for the browser tests")
+    installed = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "chromium"], capture_output=True, text=True).stdout
+    if installed == CHROMIUM_VERSION:
+        steps.done("already installed")
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo"]
+    install = [*sudo, "apt-get", "install", "-y", "-q", "--no-install-recommends", f"chromium={CHROMIUM_VERSION}"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    if subprocess.run(install, env=env, capture_output=True).returncode != 0:
+        say("    the package index is stale or missing: apt-get update")
+        run(*sudo, "apt-get", "update", "-q", env=env, stdout=subprocess.DEVNULL)
+        attempt = subprocess.run(install, env=env, capture_output=True, text=True)
+        if attempt.returncode != 0:
+            say("\n".join((attempt.stdout + attempt.stderr).splitlines()[-20:]))
+            sys.exit(f"set-up: could not install chromium={CHROMIUM_VERSION} (see above; update CHROMIUM_VERSION "
+                     "in tooling/llm_math_tools/install.py if Debian replaced it)")
+    version = subprocess.run(["chromium", "--version"], capture_output=True, text=True).stdout.strip()
+    steps.done(version)
+
+
+def setup(with_warm=True, with_browser=False):
+    steps = Steps()
+    for tool in ("cargo", "rustc", "flock", "node", "npm"):
+        if not shutil.which(tool):
+            sys.exit(f"set-up: '{tool}' is not installed; install it and rerun scripts/setup")
+    npm_packages(steps)
+    evcxr(steps)
+    kernelspec(steps)
+    lab_css(steps)
+    if with_warm:
+        warm_up(steps)
+    if with_browser:
+        browser(steps)
+    say(f"\nSet-up complete. Start JupyterLab with scripts/lab; run the tests with scripts/test. (venv: {VENV.relative_to(ROOT)})")
+    return 0

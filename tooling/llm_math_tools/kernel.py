@@ -1,0 +1,72 @@
+"""Finds the notebooks and executes them in the real Rust kernel, through nbclient.
+
+The kernel is the one scripts/setup registers inside the venv: it starts
+through scripts/kernel, so a test run, an export and a learner's JupyterLab
+compile cells the same way. Needs JUPYTER_PATH pointing at the venv's
+share/jupyter (the `llm_math_tools` command line sets it).
+"""
+
+import time
+
+import nbformat
+from nbclient import NotebookClient
+
+from . import KERNEL, NOTEBOOKS
+from .report import say
+
+# A cold kernel may compile every dependency inside its first cell.
+CELL_TIMEOUT_S = 1800
+
+
+def notebooks(names=()):
+    """The course's notebooks in order; with `names`, those whose file name contains one of them."""
+    paths = sorted(NOTEBOOKS.glob("*.ipynb"))
+    if names:
+        paths = [p for p in paths if any(n in p.name for n in names)]
+    return paths
+
+
+def read(path):
+    return nbformat.read(path, as_version=4)
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def execute(nb, name, then=None):
+    """Executes every code cell of `nb` in order in a fresh kernel, printing each cell's time.
+
+    Outputs land in `nb`. Cells are never stopped at the first failure (the
+    caller judges them with the rule). `then(run)`, if given, is called while
+    the kernel is still up, with a function that executes extra code in it
+    and returns the executed cell (the recovery probes use that).
+    """
+    client = NotebookClient(
+        nb,
+        kernel_name=KERNEL,
+        timeout=CELL_TIMEOUT_S,
+        # A panic or an error returned with `?` only reaches stderr, which
+        # nbclient does not count as an error: the rule judges every cell.
+        allow_errors=True,
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    )
+    code = code_cells(nb)
+    with client.setup_kernel():
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            started = time.monotonic()
+            client.execute_cell(cell, index)
+            say(f"  {name}: cell {code.index(cell) + 1}/{len(code)} ({time.monotonic() - started:.1f} s)")
+        if then:
+            def run(source):
+                # nbclient stores the executed cell back at its index, so the
+                # extra cell lives at the end of the notebook while it runs.
+                nb.cells.append(nbformat.v4.new_code_cell(source))
+                try:
+                    return client.execute_cell(nb.cells[-1], len(nb.cells) - 1)
+                finally:
+                    nb.cells.pop()
+            then(run)
+    return nb

@@ -1,0 +1,54 @@
+"""How the tooling talks while it works: a step timer and a test reporter.
+
+`Steps` prints "==> [elapsed] what" before each long step and how long the
+step took after it, so a build that runs for minutes never looks hung.
+`Reporter` prints one "test NAME ... ok/FAILED" line per check, the reasons
+under a failure, and "N passed, N failed" at the end, as cargo test does (the
+browser tests' JavaScript has the same reporter, in tests/browser/chromium.mjs).
+"""
+
+import time
+
+
+def say(message):
+    print(message, flush=True)
+
+
+class Steps:
+    """Prints each step with the time since the first one, and its duration."""
+
+    def __init__(self):
+        self.started = time.monotonic()
+        self.step_started = None
+
+    def step(self, what):
+        self.step_started = time.monotonic()
+        say(f"\n==> [{self.step_started - self.started:.0f}s] {what}")
+
+    def done(self, detail=""):
+        seconds = time.monotonic() - self.step_started
+        say(f"    done in {seconds:.0f}s{f' ({detail})' if detail else ''}")
+
+
+class Reporter:
+    """Collects named checks and prints them as cargo test does."""
+
+    def __init__(self):
+        self.results = []
+
+    def report(self, name, problems):
+        """`problems`: None or an empty list for a pass; a string or a list of strings for a failure."""
+        if isinstance(problems, str):
+            problems = [problems]
+        ok = not problems
+        self.results.append(ok)
+        say(f"test {name} ... {'ok' if ok else 'FAILED'}")
+        for problem in problems or []:
+            say("    " + problem.replace("\n", "\n    "))
+        return ok
+
+    def finish(self):
+        """Prints the summary; returns the exit status (1 if anything failed)."""
+        failed = self.results.count(False)
+        say(f"\n{len(self.results) - failed} passed, {failed} failed")
+        return 1 if failed else 0

@@ -1,0 +1,60 @@
+"""Every test, in order (scripts/test runs scripts/setup, then this).
+
+1. the tooling's own tests (tooling/tests: the cell-failure rule on made-up cells)
+2. the crate: unit tests and doctests, without and with the `tables` feature
+3. every notebook twice in the real kernel, with format and recovery checks
+   (`checks`); the executed notebooks of the first run are kept
+4. real clients (unless `browser` is false): the HTML export of those executed
+   notebooks, the site checked as files and in headless Chromium
+   (tests/browser/site.mjs), and JupyterLab driven by Playwright
+   (tests/browser/lab.mjs)
+
+Stops at the first stage that fails, naming it.
+"""
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from . import ROOT, VENV, checks, export, install
+from .report import Steps, say
+
+
+def stage(steps, what, status):
+    """Ends a stage: stops the run if it failed."""
+    if status != 0:
+        say(f"\nFAILED: {what} (exit status {status}); later stages were not run")
+        sys.exit(1)
+    steps.done()
+
+
+def command(steps, what, *cmd):
+    steps.step(what)
+    stage(steps, what, subprocess.run([str(c) for c in cmd], cwd=ROOT).returncode)
+
+
+def test(browser=True):
+    steps = Steps()
+    command(steps, "The tooling's own tests: the cell-failure rule (python -m unittest, tooling/tests)",
+            VENV / "bin" / "python", "-m", "unittest", "discover", "--start-directory", "tooling/tests")
+    command(steps, "The crate's unit tests and doctests (cargo test --workspace)", "cargo", "test", "--workspace")
+    # The tables feature on its own: polars' feature choices would otherwise
+    # spill onto the shared dependencies of the default build.
+    command(steps, "The crate's tables feature (polars): tests and doctests", "cargo", "test", "-p", "llm-math", "--all-features")
+    with tempfile.TemporaryDirectory(prefix="llm-math-test-") as tmp:
+        executed, site = Path(tmp) / "executed", Path(tmp) / "site"
+        what = "Every notebook twice in the real Jupyter kernel: format, identical runs, recovery probes"
+        steps.step(what)
+        stage(steps, what, checks.check(save_dir=executed))
+        if browser:
+            install.browser(steps)
+            what = "Real clients: the HTML export of the notebooks executed above (no third execution)"
+            steps.step(what)
+            stage(steps, what, export.export(site, executed=executed))
+            command(steps, "Real clients: the exported site as files and in headless Chromium, network blocked "
+                    "(screenshots in site-screens/)", "node", "tests/browser/site.mjs", site, ROOT / "site-screens")
+            command(steps, "Real clients: JupyterLab in Chromium — open, run all, edit, rerun (tests/browser/lab.mjs)",
+                    "node", "tests/browser/lab.mjs")
+    say("\nAll tests passed.")
+    return 0
