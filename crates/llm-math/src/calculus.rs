@@ -228,9 +228,9 @@ impl GradientCheck {
 /// assert!(gradient_check(f, &[6.0, 6.0], &[1.0, 2.0], 1e-5)?.passes(1e-8));
 ///
 /// // A bug in ∂f/∂y is caught and located.
-/// let bad = gradient_check(f, &[6.0, 5.0], &[1.0, 2.0], 1e-5)?;
-/// assert!(!bad.passes(1e-8));
-/// assert_eq!(bad.worst_index, 1);
+/// let buggy = gradient_check(f, &[6.0, 5.0], &[1.0, 2.0], 1e-5)?;
+/// assert!(!buggy.passes(1e-8));
+/// assert_eq!(buggy.worst_index, 1);
 /// # Ok::<(), llm_math::Error>(())
 /// ```
 pub fn gradient_check<'a>(

@@ -31,8 +31,8 @@ pub mod autodiff;
 pub mod calculus;
 pub mod display;
 pub mod error;
+mod fastmath;
 pub mod info;
-mod lanes;
 pub mod linalg;
 pub mod optim;
 pub mod plot;
@@ -43,6 +43,10 @@ pub mod stats;
 pub mod table;
 
 pub use error::{Error, Result};
+
+// `error::check_finite` reaches the lane fold as `crate::lanes::fold8`; this
+// keeps that path working now the folds live in `fastmath`.
+use fastmath as lanes;
 
 pub use ndarray;
 pub use plotters;

@@ -15,7 +15,7 @@
 //! for matrices). Decompositions come from `nalgebra`; this module only
 //! converts shapes, checks inputs and sorts results.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, AsArray, Axis, Ix1, Ix2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, AsArray, Axis, CowArray, Ix1, Ix2};
 
 use crate::error::{Error, Result, check_finite};
 
@@ -52,14 +52,19 @@ pub fn dot<'a, 'b>(a: impl AsArray<'a, f64, Ix1>, b: impl AsArray<'b, f64, Ix1>)
 /// ‖a‖₂ = √(Σᵢ aᵢ²)
 /// ```
 ///
+/// Squaring would overflow for entries above about 10¹⁵⁴ and underflow for
+/// entries below about 10⁻¹⁵⁴; such vectors are first scaled by a power of
+/// two (exact), so their length comes out right too.
+///
 /// # Examples
 /// ```
 /// use llm_math::prelude::*;
 /// assert_eq!(norm(&[3.0, 4.0]), 5.0);
+/// assert!((norm(&[3e200, 4e200]) / 5e200 - 1.0).abs() < 1e-15); // (3e200)² alone would overflow
 /// ```
 pub fn norm<'a>(a: impl AsArray<'a, f64, Ix1>) -> f64 {
-    let a = a.into();
-    a.dot(&a).sqrt()
+    let (length, scale) = scaled_norm(&a.into());
+    length / scale
 }
 
 /// Manhattan (L1) length of a vector.
@@ -83,6 +88,8 @@ pub fn l1_norm<'a>(a: impl AsArray<'a, f64, Ix1>) -> f64 {
 /// â = a / ‖a‖₂
 /// ```
 ///
+/// Works for entries of any size, as [`norm`] does.
+///
 /// # Errors
 /// [`Error::InvalidArgument`] for the zero vector, which has no direction.
 ///
@@ -91,15 +98,16 @@ pub fn l1_norm<'a>(a: impl AsArray<'a, f64, Ix1>) -> f64 {
 /// use llm_math::prelude::*;
 /// let u = normalize(&[3.0, 4.0])?;
 /// assert_eq!(u, ndarray::array![0.6, 0.8]);
+/// assert_eq!(normalize(&[3e-200, 4e-200])?, u);
 /// # Ok::<(), llm_math::Error>(())
 /// ```
 pub fn normalize<'a>(a: impl AsArray<'a, f64, Ix1>) -> Result<Array1<f64>> {
     let a = a.into();
-    let length = norm(&a);
+    let (length, scale) = scaled_norm(&a);
     if length == 0.0 {
         return Err(Error::invalid("a", format!("{a}"), "the zero vector has no direction to keep"));
     }
-    Ok(&a / length)
+    Ok(&scaled(&a, scale) / length) // (s·a) / ‖s·a‖₂ = a / ‖a‖₂
 }
 
 /// Cosine of the angle between two vectors: 1 same direction, 0 orthogonal,
@@ -108,6 +116,8 @@ pub fn normalize<'a>(a: impl AsArray<'a, f64, Ix1>) -> Result<Array1<f64>> {
 /// ```text
 /// cos θ = (a · b) / (‖a‖₂ ‖b‖₂)
 /// ```
+///
+/// Works for entries of any size, as [`norm`] does.
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] if the lengths differ; [`Error::InvalidArgument`]
@@ -119,6 +129,7 @@ pub fn normalize<'a>(a: impl AsArray<'a, f64, Ix1>) -> Result<Array1<f64>> {
 /// // (1, 2) and (8, 16) point the same way, so they "mean the same".
 /// assert!((cosine_similarity(&[1.0, 2.0], &[8.0, 16.0])? - 1.0).abs() < 1e-12);
 /// assert_eq!(cosine_similarity(&[1.0, 0.0], &[0.0, 3.0])?, 0.0);
+/// assert!((cosine_similarity(&[1e200, 2e200], &[8e-200, 16e-200])? - 1.0).abs() < 1e-12);
 /// # Ok::<(), llm_math::Error>(())
 /// ```
 pub fn cosine_similarity<'a, 'b>(
@@ -127,13 +138,15 @@ pub fn cosine_similarity<'a, 'b>(
 ) -> Result<f64> {
     let (a, b) = (a.into(), b.into());
     same_len("cosine_similarity", &a, &b)?;
-    let (na, nb) = (norm(&a), norm(&b));
-    if na == 0.0 || nb == 0.0 {
-        let which = if na == 0.0 { ("a", a) } else { ("b", b) };
+    // cos θ is the same for s·a and t·b (s, t > 0): work with the scaled vectors.
+    let ((length_a, scale_a), (length_b, scale_b)) = (scaled_norm(&a), scaled_norm(&b));
+    if length_a == 0.0 || length_b == 0.0 {
+        let which = if length_a == 0.0 { ("a", a) } else { ("b", b) };
         return Err(Error::invalid(which.0, format!("{}", which.1), "cosine similarity is undefined for the zero vector"));
     }
+    let dot = scaled(&a, scale_a).dot(&scaled(&b, scale_b));
     // Clamp: rounding can push |cos| a hair above 1, which would break acos.
-    Ok((a.dot(&b) / (na * nb)).clamp(-1.0, 1.0))
+    Ok((dot / (length_a * length_b)).clamp(-1.0, 1.0))
 }
 
 /// Vector projection of `v` onto the line spanned by `onto`.
@@ -141,6 +154,8 @@ pub fn cosine_similarity<'a, 'b>(
 /// ```text
 /// proj_u(v) = (v · u / u · u) u
 /// ```
+///
+/// Works for entries of any size, as [`norm`] does.
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] if the lengths differ; [`Error::InvalidArgument`]
@@ -151,6 +166,8 @@ pub fn cosine_similarity<'a, 'b>(
 /// use llm_math::prelude::*;
 /// let p = project_onto(&[2.0, 3.0], &[1.0, 0.0])?;
 /// assert_eq!(p, ndarray::array![2.0, 0.0]);
+/// let p = project_onto(&[2e200, 3e200], &[1e-200, 0.0])?;
+/// assert!((p[0] / 2e200 - 1.0).abs() < 1e-15 && p[1] == 0.0);
 /// # Ok::<(), llm_math::Error>(())
 /// ```
 pub fn project_onto<'a, 'b>(
@@ -159,11 +176,15 @@ pub fn project_onto<'a, 'b>(
 ) -> Result<Array1<f64>> {
     let (v, u) = (v.into(), onto.into());
     same_len("project_onto", &v, &u)?;
-    let uu = u.dot(&u);
-    if uu == 0.0 {
+    // The line through u is the line through t·u, and proj(s·v) = s·proj(v):
+    // project the scaled vectors, then undo v's scale.
+    let ((_, scale_v), (length_u, scale_u)) = (scaled_norm(&v), scaled_norm(&u));
+    if length_u == 0.0 {
         return Err(Error::invalid("onto", format!("{u}"), "cannot project onto the zero vector"));
     }
-    Ok(&u * (v.dot(&u) / uu))
+    let (v_scaled, u_scaled) = (scaled(&v, scale_v), scaled(&u, scale_u));
+    let coefficient = v_scaled.dot(&u_scaled) / u_scaled.dot(&u_scaled);
+    Ok(u_scaled.mapv(|x| x * coefficient / scale_v))
 }
 
 // ---------------------------------------------------------------------------
@@ -490,7 +511,7 @@ pub fn pca<'a>(x: impl AsArray<'a, f64, Ix2>, k: usize) -> Result<Pca> {
     if k == 0 || k > d {
         return Err(Error::invalid("k", k, format!("must be between 1 and the number of features ({d})")));
     }
-    let cov = covariance(&x)?; // (d, d)
+    let cov = covariance(x)?; // (d, d)
     let eig = sym_eigen(&cov)?;
     // Rounding can leave tiny negative variances; a variance cannot be negative.
     let explained_variance = eig.values.mapv(|v| v.max(0.0)); // (d,)
@@ -566,6 +587,40 @@ pub fn least_squares<'a, 'b>(a: impl AsArray<'a, f64, Ix2>, b: impl AsArray<'b, 
 // ---------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------
+
+/// `‖a‖₂` as `(‖s·a‖₂, s)`, with `s` a power of two chosen so that
+/// `Σ (s·aᵢ)²` neither overflows nor loses digits to underflow; then
+/// `‖a‖₂ = ‖s·a‖₂ / s`, and scaling by `s` is exact.
+///
+/// `s = 1` whenever `Σ aᵢ²` lands between 2⁻⁹⁶⁸ and `f64::MAX` (entries
+/// between about 10⁻¹⁴⁶ and 10¹⁵⁴): the textbook formula, same bits. Above,
+/// `s = 2⁻⁶⁰⁰`; below, `s = 2⁶⁰⁰` (the scaling idea of LAPACK's `dnrm2`).
+/// A NaN entry gives a NaN length, an infinite one an infinite length.
+fn scaled_norm(a: &ArrayView1<f64>) -> (f64, f64) {
+    // Below 2⁻⁹⁶⁸ a sum of squares may have lost digits: a square under
+    // f64::MIN_POSITIVE (2⁻¹⁰²²) is subnormal, off by up to 2⁻¹⁰⁷⁵.
+    const TINY: f64 = pow2(-968);
+    let sum = a.dot(a);
+    let scale = if sum > f64::MAX {
+        pow2(-600) // entries up to f64::MAX come down to ≤ 2⁴²⁴
+    } else if sum < TINY {
+        pow2(600) // entries below 2⁻⁴⁸⁴ go up to ≤ 2¹¹⁶, the smallest subnormal to 2⁻⁴⁷⁴
+    } else {
+        return (sum.sqrt(), 1.0); // also NaN, for a NaN entry
+    };
+    let scaled = a.mapv(|x| x * scale);
+    (scaled.dot(&scaled).sqrt(), scale)
+}
+
+/// `2ᵉ` for a normal exponent, `−1022 ≤ e ≤ 1023`.
+const fn pow2(e: i32) -> f64 {
+    f64::from_bits(((e + 1023) as u64) << 52)
+}
+
+/// `s·a`, borrowing `a` when `s = 1`.
+fn scaled<'a>(a: &'a ArrayView1<f64>, scale: f64) -> CowArray<'a, f64, Ix1> {
+    if scale == 1.0 { CowArray::from(a.view()) } else { CowArray::from(a.mapv(|x| x * scale)) }
+}
 
 fn same_len(op: &'static str, a: &ArrayView1<f64>, b: &ArrayView1<f64>) -> Result<()> {
     if a.len() == b.len() {
@@ -659,6 +714,69 @@ mod tests {
         assert_eq!(u, array![0.0, -1.0, 0.0]);
     }
 
+    /// Asserts `got` is within `ulps` units in the last place of `want`.
+    fn assert_ulps(got: f64, want: f64, ulps: u64) {
+        let apart = (got.to_bits() as i64 - want.to_bits() as i64).unsigned_abs();
+        assert!(got.signum() == want.signum() && apart <= ulps, "{got:e} is {apart} ulps from {want:e}");
+    }
+
+    #[test]
+    fn norms_of_huge_and_tiny_vectors_neither_overflow_nor_underflow() {
+        use std::f64::consts::SQRT_2;
+        assert_ulps(norm(&[1e200, 1e200]), 1e200 * SQRT_2, 1);
+        assert_ulps(norm(&[-1e-200, 1e-200]), 1e-200 * SQRT_2, 1);
+        assert_ulps(norm(&[1e200, 1e-200, -1e200, 1e-200]), 1e200 * SQRT_2, 1);
+        assert_ulps(norm(&[1e-200, 3e-300]), 1e-200, 0);
+        assert_ulps(norm(&[3e-200, 4e-200]), 5e-200, 1);
+        assert_eq!(norm(&[f64::MAX, 0.0]), f64::MAX);
+        assert_eq!(norm(&[f64::MAX, f64::MAX]), f64::INFINITY); // the length itself is above f64::MAX
+        let smallest = f64::from_bits(1); // 4.9e-324, the smallest subnormal
+        assert_eq!(norm(&[smallest, 0.0]), smallest);
+        assert_eq!(norm(&[0.0, 0.0]), 0.0);
+        assert_eq!(norm(&[f64::INFINITY, 1.0]), f64::INFINITY);
+        assert!(norm(&[f64::NAN, 1e200]).is_nan());
+    }
+
+    #[test]
+    fn normalize_cosine_and_projection_work_for_huge_and_tiny_vectors() {
+        use std::f64::consts::FRAC_1_SQRT_2;
+        let unit = array![FRAC_1_SQRT_2, FRAC_1_SQRT_2];
+        assert_abs_diff_eq!(normalize(&[1e200, 1e200]).unwrap(), unit, epsilon = 1e-15);
+        assert_abs_diff_eq!(normalize(&[1e-200, 1e-200]).unwrap(), unit, epsilon = 1e-15);
+        assert_abs_diff_eq!(normalize(&[1e200, 1e-200]).unwrap(), array![1.0, 0.0], epsilon = 1e-15);
+        assert_eq!(normalize(&[f64::from_bits(1), 0.0]).unwrap(), array![1.0, 0.0]);
+        assert!(matches!(normalize(&[0.0, -0.0]), Err(Error::InvalidArgument { name: "a", .. })));
+
+        assert_abs_diff_eq!(cosine_similarity(&[1e200, 0.0], &[1e200, 1e200]).unwrap(), FRAC_1_SQRT_2, epsilon = 1e-15);
+        assert_abs_diff_eq!(cosine_similarity(&[1e-200, 0.0], &[1e-200, 1e-200]).unwrap(), FRAC_1_SQRT_2, epsilon = 1e-15);
+        assert_abs_diff_eq!(cosine_similarity(&[1e200, 1e200], &[-1e-200, -1e-200]).unwrap(), -1.0, epsilon = 1e-15);
+        assert_abs_diff_eq!(cosine_similarity(&[1e200, 1e-200], &[1e-200, 1e200]).unwrap(), 0.0, epsilon = 1e-15);
+        assert!(matches!(cosine_similarity(&[1e200], &[0.0]), Err(Error::InvalidArgument { name: "b", .. })));
+
+        let p = project_onto(&[2e200, 3e200], &[1e-200, 1e-200]).unwrap();
+        assert_abs_diff_eq!(&p / 1e200, array![2.5, 2.5], epsilon = 1e-15);
+        let p = project_onto(&[2e-200, 3e-200], &[1e200, 0.0]).unwrap();
+        assert_abs_diff_eq!(&p / 1e-200, array![2.0, 0.0], epsilon = 1e-15);
+        assert!(matches!(project_onto(&[1.0, 2.0], &[0.0, 0.0]), Err(Error::InvalidArgument { name: "onto", .. })));
+    }
+
+    #[test]
+    fn ordinary_vectors_get_the_textbook_formulas_bit_for_bit() {
+        // Entries from 1e-100 to 1e100: no scaling, so the same bits as before.
+        let mut rng = crate::random::seeded_rng(3);
+        for len in [1, 2, 3, 8, 100, 768] {
+            for magnitude in [1e-100, 1e-10, 1.0, 1e10, 1e100] {
+                let a = crate::random::randn_vec(&mut rng, len) * magnitude;
+                let b = crate::random::randn_vec(&mut rng, len) * magnitude;
+                let (na, nb) = (a.dot(&a).sqrt(), b.dot(&b).sqrt());
+                assert_eq!(norm(&a), na);
+                assert_eq!(normalize(&a).unwrap(), &a / na);
+                assert_eq!(cosine_similarity(&a, &b).unwrap(), (a.dot(&b) / (na * nb)).clamp(-1.0, 1.0));
+                assert_eq!(project_onto(&a, &b).unwrap(), &b * (a.dot(&b) / b.dot(&b)));
+            }
+        }
+    }
+
     #[test]
     fn cosine_similarity_of_same_opposite_and_orthogonal_directions() {
         assert_abs_diff_eq!(cosine_similarity(&[1.0, 2.0], &[8.0, 16.0]).unwrap(), 1.0, epsilon = 1e-15);
@@ -733,8 +851,8 @@ mod tests {
         // Eckart–Young: the spectral-norm error of the rank-k approximation is s[k].
         let a = array![[4.0, 0.0, 0.0], [0.0, 3.0, 0.0], [0.0, 0.0, 0.5]];
         let d = svd(&a).unwrap();
-        let a2 = d.low_rank(2).unwrap();
-        let residual = svd(&(&a - &a2)).unwrap();
+        let rank_2 = d.low_rank(2).unwrap();
+        let residual = svd(&(&a - &rank_2)).unwrap();
         assert_abs_diff_eq!(residual.s[0], 0.5, epsilon = 1e-12);
     }
 

@@ -120,6 +120,12 @@ pub fn shuffled_batches<R: Rng + ?Sized>(rng: &mut R, n: usize, batch_size: usiz
 /// forgets it. The trait is object safe, so one training function can take
 /// `&mut dyn Optimizer` and run SGD, momentum or Adam.
 ///
+/// An implementation writes [`step`](Optimizer::step),
+/// [`reset`](Optimizer::reset) and [`name`](Optimizer::name), plus two
+/// one-line accessors to its learning-rate field, `lr_field` and
+/// `lr_field_mut` (hidden from these pages); [`lr`](Optimizer::lr) and
+/// [`set_lr`](Optimizer::set_lr), with its check, come from the trait.
+///
 /// # Examples
 /// ```
 /// use llm_math::prelude::*;
@@ -149,13 +155,19 @@ pub trait Optimizer {
     fn step(&mut self, params: &mut Array1<f64>, grads: &Array1<f64>) -> Result<()>;
 
     /// The learning rate the next step will use.
-    fn lr(&self) -> f64;
+    fn lr(&self) -> f64 {
+        *self.lr_field()
+    }
 
     /// Changes the learning rate, e.g. from a [`Schedule`] once per epoch.
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] unless `lr` is finite and > 0.
-    fn set_lr(&mut self, lr: f64) -> Result<()>;
+    fn set_lr(&mut self, lr: f64) -> Result<()> {
+        check_lr(lr)?;
+        *self.lr_field_mut() = lr;
+        Ok(())
+    }
 
     /// Forgets the state (velocities, moments, step count); keeps the
     /// hyperparameters.
@@ -164,6 +176,14 @@ pub trait Optimizer {
     /// A short description with the hyperparameters, for legends and logs,
     /// e.g. `"Adam(lr=0.01)"`.
     fn name(&self) -> String;
+
+    /// The learning-rate field, for [`lr`](Optimizer::lr).
+    #[doc(hidden)]
+    fn lr_field(&self) -> &f64;
+
+    /// The learning-rate field, for [`set_lr`](Optimizer::set_lr).
+    #[doc(hidden)]
+    fn lr_field_mut(&mut self) -> &mut f64;
 }
 
 /// Plain stochastic gradient descent.
@@ -204,20 +224,18 @@ impl Optimizer for Sgd {
         Ok(())
     }
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) -> Result<()> {
-        check_lr(lr)?;
-        self.lr = lr;
-        Ok(())
-    }
-
     fn reset(&mut self) {}
 
     fn name(&self) -> String {
-        format!("SGD(lr={})", short(self.lr))
+        format!("SGD(lr={})", three_digits(self.lr))
+    }
+
+    fn lr_field(&self) -> &f64 {
+        &self.lr
+    }
+
+    fn lr_field_mut(&mut self) -> &mut f64 {
+        &mut self.lr
     }
 }
 
@@ -286,22 +304,20 @@ impl Optimizer for Momentum {
         Ok(())
     }
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) -> Result<()> {
-        check_lr(lr)?;
-        self.lr = lr;
-        Ok(())
-    }
-
     fn reset(&mut self) {
         self.velocity = None;
     }
 
     fn name(&self) -> String {
-        format!("Momentum(lr={}, β={})", short(self.lr), short(self.beta))
+        format!("Momentum(lr={}, β={})", three_digits(self.lr), three_digits(self.beta))
+    }
+
+    fn lr_field(&self) -> &f64 {
+        &self.lr
+    }
+
+    fn lr_field_mut(&mut self) -> &mut f64 {
+        &mut self.lr
     }
 }
 
@@ -402,16 +418,6 @@ impl Optimizer for Adam {
         Ok(())
     }
 
-    fn lr(&self) -> f64 {
-        self.lr
-    }
-
-    fn set_lr(&mut self, lr: f64) -> Result<()> {
-        check_lr(lr)?;
-        self.lr = lr;
-        Ok(())
-    }
-
     fn reset(&mut self) {
         self.t = 0;
         self.m = None;
@@ -419,7 +425,15 @@ impl Optimizer for Adam {
     }
 
     fn name(&self) -> String {
-        format!("Adam(lr={})", short(self.lr))
+        format!("Adam(lr={})", three_digits(self.lr))
+    }
+
+    fn lr_field(&self) -> &f64 {
+        &self.lr
+    }
+
+    fn lr_field_mut(&mut self) -> &mut f64 {
+        &mut self.lr
     }
 }
 
@@ -679,15 +693,15 @@ fn state_for(state: &mut Option<Array1<f64>>, n: usize) -> Result<&mut Array1<f6
 
 /// A number with 3 significant digits and no trailing zeros, for names that
 /// show a scheduled rate: `0.1`, `0.0292`, `2.47e-5`.
-fn short(x: f64) -> String {
+fn three_digits(x: f64) -> String {
     if x == 0.0 || !x.is_finite() {
         return x.to_string();
     }
     let magnitude = x.abs().log10().floor();
     if (-3.0..4.0).contains(&magnitude) {
         let decimals = (2.0 - magnitude).max(0.0) as usize;
-        let s = format!("{x:.decimals$}");
-        if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+        let fixed = format!("{x:.decimals$}");
+        if fixed.contains('.') { fixed.trim_end_matches('0').trim_end_matches('.').to_string() } else { fixed }
     } else {
         format!("{x:.2e}")
     }
@@ -804,6 +818,26 @@ mod tests {
     }
 
     #[test]
+    fn every_optimizer_checks_and_keeps_its_learning_rate() {
+        for opt in [
+            &mut Sgd::new(0.1).unwrap() as &mut dyn Optimizer,
+            &mut Momentum::new(0.1, 0.9).unwrap(),
+            &mut Adam::new(0.1).unwrap(),
+        ] {
+            assert_eq!(opt.lr(), 0.1);
+            opt.set_lr(0.05).unwrap();
+            assert_eq!(opt.lr(), 0.05);
+            for rejected in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+                assert!(matches!(opt.set_lr(rejected), Err(Error::InvalidArgument { name: "lr", .. })), "{}", opt.name());
+                assert_eq!(opt.lr(), 0.05);
+            }
+            let mut theta = array![1.0];
+            opt.step(&mut theta, &array![1.0]).unwrap();
+            assert!(theta[0] < 1.0 && theta[0] >= 1.0 - 0.05 - 1e-12, "{} moved to {theta}", opt.name());
+        }
+    }
+
+    #[test]
     fn names_show_the_hyperparameters() {
         assert_eq!(Sgd::new(0.1).unwrap().name(), "SGD(lr=0.1)");
         assert_eq!(Momentum::new(0.1, 0.9).unwrap().name(), "Momentum(lr=0.1, β=0.9)");
@@ -817,7 +851,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_hyperparameters_are_invalid_arguments_naming_the_parameter() {
+    fn out_of_range_hyperparameters_are_invalid_arguments_naming_the_parameter() {
         let name = |e: Error| match e {
             Error::InvalidArgument { name, .. } => name,
             other => panic!("expected InvalidArgument, got {other:?}"),
@@ -917,8 +951,8 @@ mod tests {
     #[test]
     fn data_is_reproducible_and_follows_the_line() {
         let (x, y) = linear_regression_data(&mut seeded_rng(3), 20_000, 2.0, 1.0, 0.3).unwrap();
-        let (x2, y2) = linear_regression_data(&mut seeded_rng(3), 20_000, 2.0, 1.0, 0.3).unwrap();
-        assert_eq!((&x, &y), (&x2, &y2));
+        let (x_again, y_again) = linear_regression_data(&mut seeded_rng(3), 20_000, 2.0, 1.0, 0.3).unwrap();
+        assert_eq!((&x, &y), (&x_again, &y_again));
         // Residuals are the noise: mean ≈ 0, std ≈ 0.3 (standard errors ≈ 0.002 and 0.0015).
         let noise = &y - &(&x * 2.0 + 1.0);
         assert!(noise.mean().unwrap().abs() < 0.01);
@@ -931,7 +965,7 @@ mod tests {
     }
 
     #[test]
-    fn bad_data_arguments_are_invalid_arguments() {
+    fn out_of_range_data_arguments_are_invalid_arguments() {
         let mut rng = seeded_rng(0);
         assert!(matches!(linear_regression_data(&mut rng, 0, 2.0, 1.0, 0.3), Err(Error::InvalidArgument { name: "n", .. })));
         assert!(matches!(

@@ -15,11 +15,11 @@
 //! or `&Array2<f64>` for the `_rows` versions, one vector of logits per row).
 //! Logits must be finite: mask with a large negative number, not `-inf`.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayViewMut1, AsArray, Axis, Ix1, Ix2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, AsArray, Axis, Ix1, Ix2};
 use rand::RngExt;
 
 use crate::error::{Error, Result, check_finite};
-use crate::lanes::{fold8, sum8};
+use crate::fastmath;
 
 /// How far from 1 a distribution's sum may be before functions that take
 /// probabilities reject it (used by [`sample_index`], [`expectation`],
@@ -124,13 +124,7 @@ pub fn log_softmax<'a>(logits: impl AsArray<'a, f64, Ix1>) -> Result<Array1<f64>
 /// # Ok::<(), llm_math::Error>(())
 /// ```
 pub fn softmax_rows<'a>(logits: impl AsArray<'a, f64, Ix2>) -> Result<Array2<f64>> {
-    let logits = logits.into();
-    check_logit_rows("softmax_rows", &logits)?;
-    let mut probs = logits.to_owned(); // (n, k)
-    for mut row in probs.axis_iter_mut(Axis(0)) {
-        softmax_in_place(&mut row, 1.0); // (k,) -> (k,)
-    }
-    Ok(probs)
+    map_rows("softmax_rows", logits.into(), |row| softmax_in_place(row, 1.0))
 }
 
 /// [`log_softmax`] applied to every row of a matrix.
@@ -154,13 +148,7 @@ pub fn softmax_rows<'a>(logits: impl AsArray<'a, f64, Ix2>) -> Result<Array2<f64
 /// # Ok::<(), llm_math::Error>(())
 /// ```
 pub fn log_softmax_rows<'a>(logits: impl AsArray<'a, f64, Ix2>) -> Result<Array2<f64>> {
-    let logits = logits.into();
-    check_logit_rows("log_softmax_rows", &logits)?;
-    let mut log_probs = logits.to_owned(); // (n, k)
-    for mut row in log_probs.axis_iter_mut(Axis(0)) {
-        log_softmax_in_place(&mut row); // (k,) -> (k,)
-    }
-    Ok(log_probs)
+    map_rows("log_softmax_rows", logits.into(), log_softmax_in_place)
 }
 
 /// Softmax of the logits divided by a temperature `T`: below 1 sharpens the
@@ -339,129 +327,51 @@ pub fn variance<'a, 'b>(values: impl AsArray<'a, f64, Ix1>, probs: impl AsArray<
 // Helpers
 // ---------------------------------------------------------------------------
 
+// The softmax family in a few lines each: subtract the max, exponentiate,
+// sum, divide (or take the log). `fastmath` holds the fast `exp`, the lane
+// sums and the run-time choice of SIMD build these lines run on.
+
 /// `softmax(x / temperature)` in place on one finite, non-empty vector.
 pub(crate) fn softmax_in_place(x: &mut ArrayViewMut1<f64>, temperature: f64) {
-    match x.as_slice_mut() {
-        Some(entries) => softmax_slice(entries, temperature),
-        None => {
-            // A strided view (a column, say): the same code on a copy, so
-            // every layout gives the same bits.
-            let mut entries = x.to_vec();
-            softmax_slice(&mut entries, temperature);
-            x.assign(&ArrayView1::from(&entries[..]));
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------
-// exp for softmax, vectorised
-// ---------------------------------------------------------------------------
-//
-// A softmax over a vocabulary is mostly `exp`. `f64::exp` calls the C
-// library one entry at a time (≈ 4 ns each here); numpy picks a SIMD exp for
-// the CPU at run time. `softmax_exp` is written so that the compiler can
-// vectorise a loop over it (no branches, no calls, integer tricks instead of
-// float-to-int conversions), and `softmax_slice` compiles its loops a second
-// time for AVX2 + FMA and uses it when the CPU has them. Same operations,
-// same rounding in both versions, so every entry gets the same bits whichever
-// runs. Measured in the README's performance section; within 2 ulp of
-// `f64::exp` (tested below).
-
-/// 1.5 × 2⁵²: adding it rounds a float of magnitude < 2⁵¹ to the nearest
-/// integer, which then sits in the low bits of the sum.
-const ROUND_MAGIC: f64 = 6_755_399_441_055_744.0;
-
-/// `exp(x)` for a softmax exponent `x ≤ 0` (also right up to `x ≈ 709`).
-/// Below −746, where `exp` rounds to 0, it returns 0; `−∞` gives 0.
-///
-/// ```text
-/// x = k·ln 2 + r,  k = round(x / ln 2),  |r| ≤ ln 2 / 2
-/// exp(x) = 2^k · exp(r),  exp(r) = Σ_{n ≤ 13} rⁿ / n!   (error < 5·10⁻¹⁸)
-/// ```
-///
-/// `ln 2` is split in two (fdlibm's constants) so `r` keeps full precision,
-/// and `2^k` is applied as `2^(k/2) · 2^(k − k/2)` so results down to the
-/// smallest subnormal come out right.
-#[inline(always)]
-fn softmax_exp(x: f64) -> f64 {
-    // Not LN_2: the high part ends in 21 zero bits, so k · LN2_HI is exact for every k here.
-    #[allow(clippy::approx_constant)]
-    const LN2_HI: f64 = 0.693_147_180_369_123_8;
-    const LN2_LO: f64 = 1.908_214_929_270_587_7e-10;
-    let x = x.clamp(-746.0, 709.78);
-    let shifted = x * std::f64::consts::LOG2_E + ROUND_MAGIC;
-    let k = shifted - ROUND_MAGIC; // round(x / ln 2), as a float
-    let k_int = (shifted.to_bits() as i64).wrapping_sub(ROUND_MAGIC.to_bits() as i64); // the same, as an integer
-    let r = (x - k * LN2_HI) - k * LN2_LO;
-    // Taylor series of exp(r) to r¹³, Horner's rule (1/n! for n = 13 down to 2).
-    let mut p = 1.0 / 6_227_020_800.0;
-    for inv_factorial in [
-        1.0 / 479_001_600.0,
-        1.0 / 39_916_800.0,
-        1.0 / 3_628_800.0,
-        1.0 / 362_880.0,
-        1.0 / 40_320.0,
-        1.0 / 5_040.0,
-        1.0 / 720.0,
-        1.0 / 120.0,
-        1.0 / 24.0,
-        1.0 / 6.0,
-        0.5,
-        1.0,
-        1.0,
-    ] {
-        p = p * r + inv_factorial;
-    }
-    let half = k_int >> 1;
-    let scale = |e: i64| f64::from_bits(((e + 1023) as u64) << 52); // 2^e for −1022 ≤ e ≤ 1023
-    p * scale(half) * scale(k_int - half)
-}
-
-/// The stable softmax of a finite, non-empty slice, in place: subtract the
-/// max (before dividing by `temperature`, so every exponent is ≤ 0 and exp
-/// cannot overflow however small T is), exp, divide by the sum (≥ 1: the max
-/// contributes exp(0) = 1). Compiled twice, for the x86-64 baseline and for
-/// AVX2 + FMA, and the second is used when the CPU has them; the operations
-/// and their order are the same, so are the bits.
-fn softmax_slice(entries: &mut [f64], temperature: f64) {
-    #[inline(always)]
-    fn body(x: &mut [f64], temperature: f64) {
-        // Max and sum in eight lanes (crate::lanes), so the loops vectorise;
-        // `>` instead of f64::max because the entries are finite (checked by
-        // the callers).
-        let larger = |m: f64, v: f64| if v > m { v } else { m };
-        let (lanes, rest) = fold8(x, f64::NEG_INFINITY, larger);
-        let max = rest.iter().chain(&lanes).copied().fold(f64::NEG_INFINITY, larger);
-        if temperature == 1.0 {
-            x.iter_mut().for_each(|v| *v = softmax_exp(*v - max));
-        } else {
-            x.iter_mut().for_each(|v| *v = softmax_exp((*v - max) / temperature));
-        }
-        let total = sum8(x);
+    on_slice(x, |x| {
+        let max = fastmath::max(x);
+        // xᵢ ← exp((xᵢ − max) / T): every exponent is ≤ 0, so nothing
+        // overflows however small T is, and the max contributes exp(0) = 1,
+        // so the sum is ≥ 1.
+        let total = fastmath::exp_in_place(x, max, temperature);
         x.iter_mut().for_each(|v| *v /= total);
-    }
-    #[cfg(target_arch = "x86_64")]
-    {
-        #[target_feature(enable = "avx2,fma")]
-        fn body_avx2(x: &mut [f64], temperature: f64) {
-            body(x, temperature)
-        }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-            // SAFETY: the CPU supports AVX2 and FMA, checked just above.
-            unsafe { body_avx2(entries, temperature) };
-            return;
-        }
-    }
-    body(entries, temperature)
+    });
 }
 
 /// `log_softmax(x)` in place on one finite, non-empty vector.
 fn log_softmax_in_place(x: &mut ArrayViewMut1<f64>) {
-    let max = x.fold(f64::NEG_INFINITY, |m, &v| m.max(v));
-    // Subtract the max so exp cannot overflow; the sum is then ≥ 1, so its
-    // log is finite and no probability that underflowed to 0 is ever logged.
-    let log_total = x.iter().map(|&v| (v - max).exp()).sum::<f64>().ln();
-    x.mapv_inplace(|v| (v - max) - log_total);
+    on_slice(x, |x| {
+        let (max, log_total) = max_and_log_total(x);
+        x.iter_mut().for_each(|v| *v = (*v - max) - log_total);
+    });
+}
+
+/// `(max x, ln Σⱼ exp(xⱼ − max x))` for finite, non-empty logits: what
+/// [`log_softmax`] and the cross-entropy from logits subtract. The sum is
+/// ≥ 1 (the max contributes exp(0) = 1), so its log is finite and ≥ 0, and
+/// it has the bits of the sum [`softmax`] divides by.
+pub(crate) fn max_and_log_total(logits: &[f64]) -> (f64, f64) {
+    let max = fastmath::max(logits);
+    (max, fastmath::sum_exp(logits, max).ln())
+}
+
+/// Runs `f` on the entries of `x` as one slice: `x`'s own memory when it is
+/// contiguous, otherwise a copy written back afterwards (a column, say), so
+/// every layout gives the same bits.
+fn on_slice(x: &mut ArrayViewMut1<f64>, f: impl FnOnce(&mut [f64])) {
+    match x.as_slice_mut() {
+        Some(entries) => f(entries),
+        None => {
+            let mut entries = x.to_vec();
+            f(&mut entries);
+            x.assign(&ArrayView1::from(&entries[..]));
+        }
+    }
 }
 
 /// `BadShape` for an empty vector, `NonFinite` for NaN/inf logits.
@@ -472,11 +382,18 @@ pub(crate) fn check_logits(op: &'static str, logits: &ArrayView1<f64>) -> Result
     check_finite(op, logits)
 }
 
-fn check_logit_rows(op: &'static str, logits: &ndarray::ArrayView2<f64>) -> Result<()> {
+/// A copy of a matrix of logits with `in_place` applied to every row, after
+/// the checks: `BadShape` for an empty matrix, `NonFinite` for NaN/inf.
+fn map_rows(op: &'static str, logits: ArrayView2<f64>, in_place: impl Fn(&mut ArrayViewMut1<f64>)) -> Result<Array2<f64>> {
     if logits.is_empty() {
         return Err(Error::BadShape { op, got: logits.shape().to_vec(), expected: "a non-empty matrix of logits (n, k), one row per vector" });
     }
-    check_finite(op, logits)
+    check_finite(op, &logits)?;
+    let mut rows = logits.to_owned(); // (n, k)
+    for mut row in rows.axis_iter_mut(Axis(0)) {
+        in_place(&mut row); // (k,) -> (k,)
+    }
+    Ok(rows)
 }
 
 /// [`check_distribution`] with the caller's operation and parameter names in
@@ -514,52 +431,7 @@ fn check_moment_inputs(op: &'static str, values: &ArrayView1<f64>, probs: &Array
 mod tests {
     use super::*;
 
-    /// Units in the last place between two positive floats.
-    fn ulps(a: f64, b: f64) -> u64 {
-        (a.to_bits() as i64 - b.to_bits() as i64).unsigned_abs()
-    }
-
-    #[test]
-    fn softmax_exp_is_within_2_ulp_of_f64_exp() {
-        // 200,001 points from −745 to 5, the subnormal range included.
-        let mut worst = (0, 0.0);
-        for i in 0..=200_000 {
-            let x = -745.0 + 750.0 * i as f64 / 200_000.0;
-            let (got, want) = (softmax_exp(x), x.exp());
-            let err = if want < f64::MIN_POSITIVE { (got - want).abs().to_bits() } else { ulps(got, want) };
-            if err > worst.0 {
-                worst = (err, x);
-            }
-        }
-        assert!(worst.0 <= 2, "{} ulp at x = {}", worst.0, worst.1);
-    }
-
-    #[test]
-    fn softmax_exp_edges() {
-        assert_eq!(softmax_exp(0.0), 1.0); // the max entry of every softmax row
-        assert_eq!(softmax_exp(-0.0), 1.0);
-        assert_eq!(softmax_exp(f64::NEG_INFINITY), 0.0);
-        assert_eq!(softmax_exp(-746.0), 0.0);
-        assert_eq!(softmax_exp(-1e300), 0.0);
-        assert_eq!(softmax_exp(-745.0), (-745.0f64).exp()); // the smallest subnormal, 4.9e-324
-        assert!((softmax_exp(1.0) - std::f64::consts::E).abs() <= f64::EPSILON * 3.0);
-        assert!((softmax_exp(700.0) / 700f64.exp() - 1.0).abs() < 1e-15);
-    }
-
-    #[test]
-    fn the_simd_loop_gives_the_same_bits_as_one_entry_at_a_time() {
-        // softmax_slice takes the AVX2 + FMA build on CPUs that have it; the
-        // code below is the baseline build of the same steps. Same bits.
-        let xs: Vec<f64> = (0..1003).map(|i| -0.37 * i as f64 + (i % 7) as f64 * 1e-3).collect();
-        let mut fast = xs.clone();
-        softmax_slice(&mut fast, 1.0);
-        let exps: Vec<f64> = xs.iter().map(|&x| softmax_exp(x)).collect(); // max of xs is 0
-        let total = sum8(&exps);
-        for (e, f) in exps.iter().zip(&fast) {
-            assert_eq!(f.to_bits(), (e / total).to_bits());
-        }
-    }
-    use crate::random::seeded_rng;
+    use crate::random::{randn_vec, seeded_rng};
     use approx::assert_abs_diff_eq;
     use ndarray::array;
 
@@ -615,6 +487,52 @@ mod tests {
         assert!(l.iter().all(|v| v.is_finite()));
         assert_abs_diff_eq!(l, array![0.0, -1000.0], epsilon = 1e-12);
         assert_eq!(softmax(&[1000.0, 0.0]).unwrap()[1], 0.0);
+    }
+
+    #[test]
+    fn ln_of_softmax_agrees_with_log_softmax_to_the_documented_bound() {
+        // Both share fastmath's exp and sum, so they differ only by roundings:
+        // at most 4ε·max(1, |log_softmax(x)ᵢ|), ε = 2⁻⁵², wherever
+        // softmax(x)ᵢ is a normal float (a subnormal one has lost bits, and
+        // one that underflowed to 0 has no log). The bound and its
+        // derivation are in fastmath's documentation.
+        const BOUND: f64 = 4.0; // in units of ε·max(1, |log_softmax(x)ᵢ|)
+        let mut rng = seeded_rng(11);
+        let (mut worst, mut checked) = (0.0f64, 0);
+        for len in [1, 2, 7, 8, 9, 16, 17, 100, 1000, 5000] {
+            for spread in [1e-12, 1e-3, 1.0, 3.0, 10.0, 100.0, 1000.0] {
+                for shift in [0.0, -700.0, 1e4, 0.0, 0.0] {
+                    let logits = randn_vec(&mut rng, len) * spread + shift;
+                    let (probs, log_probs) = (softmax(&logits).unwrap(), log_softmax(&logits).unwrap());
+                    for (p, l) in probs.iter().zip(&log_probs) {
+                        if *p >= f64::MIN_POSITIVE {
+                            worst = worst.max((p.ln() - l).abs() / (f64::EPSILON * l.abs().max(1.0)));
+                            checked += 1;
+                        }
+                    }
+                    assert_eq!(log_probs.iter().filter(|l| !l.is_finite()).count(), 0);
+                }
+            }
+        }
+        assert!(checked > 100_000, "only {checked} entries checked");
+        assert!(worst <= BOUND, "{worst} ε·max(1, |log_softmax|) apart");
+    }
+
+    #[test]
+    fn cross_entropy_from_logits_is_exactly_minus_log_softmax_at_the_target() {
+        let mut rng = seeded_rng(12);
+        for len in [1, 7, 8, 9, 1000] {
+            for spread in [1e-6, 1.0, 1000.0] {
+                let logits = randn_vec(&mut rng, len) * spread;
+                let log_probs = log_softmax(&logits).unwrap();
+                for target in [0, len / 2, len - 1] {
+                    let loss = crate::info::cross_entropy_from_logits(&logits, target).unwrap();
+                    // Equal as numbers and, but for the sign of a zero loss, bit for bit.
+                    assert_eq!(loss, -log_probs[target], "len {len}, target {target}");
+                    assert!(loss == 0.0 || loss.to_bits() == (-log_probs[target]).to_bits());
+                }
+            }
+        }
     }
 
     #[test]

@@ -364,11 +364,11 @@ mod tests {
         // Both samples have variance 5/3; SciPy 1.17.1 gives t = −1.0954451150103321,
         // df = 6, p = 0.3153335962012299 for both tests.
         let (a, b) = ([1.0, 2.0, 3.0, 4.0], [2.0, 3.0, 4.0, 5.0]);
-        let (s, w) = (t_test_student(&a, &b).unwrap(), t_test_welch(&a, &b).unwrap());
-        assert_abs_diff_eq!(s.statistic, w.statistic, epsilon = 1e-12);
-        assert_abs_diff_eq!(s.df, w.df, epsilon = 1e-12);
-        assert_abs_diff_eq!(s.statistic, -1.0954451150103321, epsilon = 1e-12);
-        assert_abs_diff_eq!(w.p_value, 0.3153335962012299, epsilon = 1e-9);
+        let (student, welch) = (t_test_student(&a, &b).unwrap(), t_test_welch(&a, &b).unwrap());
+        assert_abs_diff_eq!(student.statistic, welch.statistic, epsilon = 1e-12);
+        assert_abs_diff_eq!(student.df, welch.df, epsilon = 1e-12);
+        assert_abs_diff_eq!(student.statistic, -1.0954451150103321, epsilon = 1e-12);
+        assert_abs_diff_eq!(welch.p_value, 0.3153335962012299, epsilon = 1e-9);
     }
 
     #[test]
