@@ -303,6 +303,8 @@ impl Chart {
     }
 
     /// A bar per value, with its category label under it and its value on top.
+    /// The bars fill their chart alone: any other layer, before or after, is
+    /// refused ([`Error::ChartMisuse`]).
     ///
     /// # Examples
     /// ```
@@ -320,7 +322,8 @@ impl Chart {
 
     /// A matrix drawn as coloured cells (viridis: dark is low, yellow is high)
     /// with each value written in its cell; row 0 is at the top. Labels: one
-    /// per row and one per column.
+    /// per row and one per column. The heatmap fills its chart alone: any
+    /// other layer, before or after, is refused ([`Error::ChartMisuse`]).
     ///
     /// # Examples
     /// ```
@@ -389,7 +392,6 @@ impl Chart {
         self.render()?.save(path)
     }
 
-
     /// Adds a layer, or, if the layer does not fit the chart's kind, keeps
     /// the chart as it was and remembers the first such call for
     /// [`Chart::render`] to report.
@@ -405,7 +407,7 @@ impl Chart {
             (Kind::Xy(layers), Layer::Bars(bars)) if layers.is_empty() => Kind::Bars(bars),
             (Kind::Xy(layers), Layer::Heatmap(heatmap)) if layers.is_empty() => Kind::Heatmap(heatmap),
             (kind, layer) => {
-                // The chart's own kind sets the rule; an x–y chart breaks the rule of the newcomer.
+                // A bar or heatmap chart's own rule; on an x–y chart, the rule of the bars or heatmap that came late.
                 let rule = match (&kind, &layer) {
                     (Kind::Bars(_), _) | (Kind::Xy(_), Layer::Bars(_)) => BARS_ALONE,
                     _ => HEATMAP_ALONE,
@@ -425,14 +427,19 @@ impl Chart {
         if self.size.0 < 100 || self.size.1 < 100 {
             return Err(Error::invalid("size", format!("{:?}", self.size), "a chart needs at least 100×100 pixels"));
         }
-        let bad = |name: &'static str| move |why: String| Error::invalid(name, &self.title, why);
         let body = match &self.kind {
             Kind::Xy(layers) if layers.is_empty() => {
                 return Err(Error::invalid("chart", &self.title, "has nothing to draw: add a layer such as .line(...)"));
             }
             Kind::Xy(layers) => Body::Xy(xy::Prepared::new(self, layers)?),
-            Kind::Bars(bars) => Body::Bars(bars.check().map(|()| bars).map_err(bad("bars"))?),
-            Kind::Heatmap(heatmap) => Body::Heatmap(heatmap.check().map(|()| heatmap).map_err(bad("heatmap"))?),
+            Kind::Bars(bars) => {
+                bars.check().map_err(|why| Error::invalid("bars", &self.title, why))?;
+                Body::Bars(bars)
+            }
+            Kind::Heatmap(heatmap) => {
+                heatmap.check().map_err(|why| Error::invalid("heatmap", &self.title, why))?;
+                Body::Heatmap(heatmap)
+            }
         };
         Ok(Plot { chart: self, body })
     }

@@ -8,7 +8,7 @@
 //! displayed (as the last value of a cell), rendered ([`Chart::render`]) or
 //! saved ([`Chart::save`]). The kernel keeps one output per MIME type per
 //! cell, so several panels that belong together go into one figure with
-//! [`grid`]. Mistakes in the data (lengths that differ, a heatmap whose labels
+//! [`grid`](fn@grid). Mistakes in the data (lengths that differ, a heatmap whose labels
 //! do not match) are reported when the chart is drawn, as an [`Error`] that
 //! names the layer; a layer added to a chart of another kind (a line on a
 //! bar chart) is refused at that call and reported the same way, as
@@ -43,7 +43,7 @@ use crate::error::Error;
 
 /// Size in pixels of a chart drawn on its own.
 pub const CHART_SIZE: (u32, u32) = (640, 420);
-/// Size in pixels of one panel in a [`grid`].
+/// Size in pixels of one panel in a [`grid`](fn@grid).
 pub const PANEL_SIZE: (u32, u32) = (420, 320);
 
 /// Ten distinguishable colours (the "tab10" palette), used in layer order.

@@ -8,11 +8,20 @@ use plotters::prelude::*;
 /// A rendered figure: an SVG document. Shown inline when it is the value of a
 /// notebook cell.
 ///
+/// Its root element has a `viewBox` and `style="max-width:100%;height:auto"`
+/// besides its size in pixels, so where the SVG is part of the page (inline
+/// in HTML, or a saved file opened on its own) a column narrower than the
+/// figure shrinks it, keeping its shape, instead of cutting it off. (Shown as
+/// an `<img>`, as JupyterLab and nbconvert do, the image's size is the
+/// page's to set: the `viewBox` lets it scale, and the page's CSS decides
+/// whether it does.)
+///
 /// # Examples
 /// ```
 /// use llm_math::prelude::*;
 /// let fig: Figure = Chart::new("f").line("", &[0.0, 1.0], &[0.0, 1.0]).render()?;
 /// assert!(fig.svg().trim_end().ends_with("</svg>"));
+/// assert!(fig.svg().starts_with(r#"<svg width="640" height="420" viewBox="0 0 640 420""#));
 /// # Ok::<(), llm_math::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -63,5 +72,23 @@ pub(super) fn render_svg(size: (u32, u32), draw: impl FnOnce(&Area) -> Result<()
         draw(&root)?;
         root.present().map_err(plot_err)?;
     }
+    fit_width(&mut svg, size)?;
     Ok(Figure { svg })
+}
+
+/// What the root element gets besides its size, so that it shrinks to a
+/// narrower column and keeps its aspect ratio.
+const FIT_WIDTH: &str = r#" style="max-width:100%;height:auto""#;
+
+/// Adds [`FIT_WIDTH`] to the root `<svg>` element, and a `viewBox` of the
+/// figure's size if the backend wrote none (plotters 0.3.7 writes one).
+pub(super) fn fit_width(svg: &mut String, (width, height): (u32, u32)) -> Result<()> {
+    let end = svg.find('>').filter(|_| svg.starts_with("<svg")).ok_or_else(|| plot_err("no <svg> root element"))?;
+    let mut attributes = String::new();
+    if !svg[..end].contains(" viewBox=") {
+        attributes.push_str(&format!(r#" viewBox="0 0 {width} {height}""#));
+    }
+    attributes.push_str(FIT_WIDTH);
+    svg.insert_str(end, &attributes);
+    Ok(())
 }

@@ -132,6 +132,32 @@ fn grid_renders_all_panels_in_one_document() {
 }
 
 #[test]
+fn figures_have_a_view_box_of_their_size_and_shrink_to_fit() {
+    let line = || Chart::new("c").line("", &[0.0, 1.0], &[0.0, 1.0]);
+    let panels = [line(), line(), line()];
+    let figures = [
+        (line().render().unwrap(), CHART_SIZE),
+        (line().size(300, 200).render().unwrap(), (300, 200)),
+        (grid(3, panels).title("t").render().unwrap(), (3 * PANEL_SIZE.0, PANEL_SIZE.1 + 40)),
+    ];
+    for (figure, (w, h)) in figures {
+        let root = &figure.svg[..figure.svg.find('>').unwrap()];
+        assert_eq!(
+            root,
+            format!(r#"<svg width="{w}" height="{h}" viewBox="0 0 {w} {h}" xmlns="http://www.w3.org/2000/svg" style="max-width:100%;height:auto""#)
+        );
+    }
+}
+
+#[test]
+fn a_root_without_a_view_box_gets_one() {
+    let mut svg = r#"<svg width="10" height="20"><rect/></svg>"#.to_string();
+    svg::fit_width(&mut svg, (10, 20)).unwrap();
+    assert_eq!(svg, r#"<svg width="10" height="20" viewBox="0 0 10 20" style="max-width:100%;height:auto"><rect/></svg>"#);
+    assert!(matches!(svg::fit_width(&mut "<p>".to_string(), (1, 1)), Err(Error::Plot(_))));
+}
+
+#[test]
 fn same_input_same_svg() {
     let make = || Chart::new("r").scatter("", &[0.1, 0.2], &[0.3, 0.4]).render().unwrap();
     assert_eq!(make(), make());
