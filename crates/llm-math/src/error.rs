@@ -90,6 +90,18 @@ pub enum Error {
     /// A figure that could not be drawn.
     #[error("cannot draw the figure: {0}")]
     Plot(String),
+    /// A chart built against its own rules, e.g. a line added to a bar
+    /// chart. The builder call that broke the rule is remembered and
+    /// reported when the chart is drawn.
+    #[error("chart \"{chart}\" cannot take the {layer} layer: {rule}")]
+    ChartMisuse {
+        /// The chart's title.
+        chart: String,
+        /// The layer that was refused, named by its builder method (`"bars"`, `"line"`, …).
+        layer: &'static str,
+        /// The rule it broke, in words.
+        rule: &'static str,
+    },
     /// A file that could not be written or read.
     #[error("cannot write {path}: {message}")]
     Io {

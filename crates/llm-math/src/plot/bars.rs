@@ -1,0 +1,60 @@
+//! Bar charts: one bar per category, its value written on it.
+
+use plotters::coord::ranged1d::SegmentValue;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::frame::{Area, Lines, Mesh, categories, decimals, frame, segment_label};
+use super::layers::Bars;
+use super::{Chart, PALETTE, plot_err};
+use crate::error::Result;
+
+/// Draws a bar chart on `area`.
+pub(super) fn draw(area: &Area, chart: &Chart, bars: &Bars) -> Result<()> {
+    let Bars { labels, values } = bars;
+    let n = values.len();
+    let low = values.iter().copied().fold(0.0f64, f64::min);
+    let high = values.iter().copied().fold(0.0f64, f64::max);
+    let (low, high) = chart.y_range.unwrap_or_else(|| {
+        let pad = 0.12 * (high - low).max(f64::EPSILON);
+        (if low < 0.0 { low - pad } else { 0.0 }, high + pad)
+    });
+    let x_format = |v: &SegmentValue<usize>| segment_label(v, labels);
+    let mesh = Mesh {
+        y_label_area: 55,
+        lines: Lines::Horizontal,
+        x_ticks: Some(n),
+        y_ticks: None,
+        x_format: Some(&x_format),
+        y_format: None,
+    };
+    let mut plot = frame(area, chart, categories(n), low..high, mesh)?;
+    let color = PALETTE[0];
+    plot.draw_series(values.iter().enumerate().map(|(i, &v)| {
+        let mut bar = Rectangle::new([(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), v)], color.filled());
+        bar.set_margin(0, 0, 6, 6);
+        bar
+    }))
+    .map_err(plot_err)?;
+    // A bar under a thousandth of the tallest is invisible; "≈0" says so
+    // without a row of overlapping numbers like 3.94e-95.
+    let tallest = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let text = |v: f64| if v != 0.0 && v.abs() < 1e-3 * tallest { "≈0".to_string() } else { format_value(v) };
+    plot.draw_series(values.iter().enumerate().map(|(i, &v)| {
+        // Above a positive bar, below a negative one.
+        let anchor = if v < 0.0 { VPos::Top } else { VPos::Bottom };
+        let style = ("sans-serif", 13).into_font().color(&BLACK).pos(Pos::new(HPos::Center, anchor));
+        Text::new(text(v), (SegmentValue::CenterOf(i), v), style)
+    }))
+    .map_err(plot_err)?;
+    Ok(())
+}
+
+/// Short, readable numbers for bar tops: 0.167, 12.5, 3.2e-5.
+fn format_value(v: f64) -> String {
+    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
+        format!("{v:.2e}")
+    } else {
+        decimals(v, 3)
+    }
+}

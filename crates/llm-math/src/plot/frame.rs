@@ -1,0 +1,118 @@
+//! The frame every chart kind is drawn in: title, margins, label areas, axes
+//! and grid lines; and how tick labels are written.
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{AsRangedCoord, SegmentValue, SegmentedCoord, ValueFormatter};
+use plotters::coord::types::RangedCoordusize;
+use plotters::prelude::*;
+
+use super::{Chart, plot_err};
+use crate::error::Result;
+
+/// Where a chart is drawn: a whole figure or one panel of a grid.
+pub(super) type Area<'b> = DrawingArea<SVGBackend<'b>, Shift>;
+
+/// A chart's plotting area with its coordinates, inside the frame.
+pub(super) type Framed<'a, 'b, X, Y> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<X, Y>>;
+
+/// Which grid lines the frame draws.
+pub(super) enum Lines {
+    /// At the ticks of both axes.
+    Both,
+    /// Across the plot at the y ticks only.
+    Horizontal,
+    None,
+}
+
+/// What a chart kind wants of its frame. `XV` and `YV` are the axes' value
+/// types; a tick count or format left at `None` is plotters' default.
+pub(super) struct Mesh<'f, XV, YV> {
+    /// Width in pixels of the area left of the plot, for y tick labels.
+    pub y_label_area: u32,
+    pub lines: Lines,
+    pub x_ticks: Option<usize>,
+    pub y_ticks: Option<usize>,
+    pub x_format: Option<&'f dyn Fn(&XV) -> String>,
+    pub y_format: Option<&'f dyn Fn(&YV) -> String>,
+}
+
+/// Draws the frame of `chart` on `area` (caption, label areas, mesh and axis
+/// labels) for the axes `x` and `y`, and returns the plotting area inside it.
+pub(super) fn frame<'a, 'b, X, Y>(
+    area: &'a Area<'b>,
+    chart: &Chart,
+    x: X,
+    y: Y,
+    mesh: Mesh<'_, X::Value, Y::Value>,
+) -> Result<Framed<'a, 'b, X::CoordDescType, Y::CoordDescType>>
+where
+    X: AsRangedCoord,
+    Y: AsRangedCoord,
+    X::CoordDescType: ValueFormatter<X::Value>,
+    Y::CoordDescType: ValueFormatter<Y::Value>,
+{
+    let mut framed = ChartBuilder::on(area)
+        .caption(&chart.title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(mesh.y_label_area)
+        .build_cartesian_2d(x, y)
+        .map_err(plot_err)?;
+    let mut style = framed.configure_mesh();
+    style.x_desc(&chart.x_label).y_desc(&chart.y_label);
+    match mesh.lines {
+        Lines::Both => style.light_line_style(LIGHT_LINES),
+        Lines::Horizontal => style.disable_x_mesh().light_line_style(LIGHT_LINES),
+        Lines::None => style.disable_mesh(),
+    };
+    if let Some(n) = mesh.x_ticks {
+        style.x_labels(n);
+    }
+    if let Some(n) = mesh.y_ticks {
+        style.y_labels(n);
+    }
+    if let Some(format) = mesh.x_format {
+        style.x_label_formatter(format);
+    }
+    if let Some(format) = mesh.y_format {
+        style.y_label_formatter(format);
+    }
+    style.draw().map_err(plot_err)?;
+    Ok(framed)
+}
+
+/// The colour of the finer grid lines.
+const LIGHT_LINES: RGBColor = RGBColor(235, 235, 235);
+
+/// `n` equal slots, one per category. (A plotters integer range `0..k`
+/// includes `k`, so `0..n - 1` gives exactly `n` segments.)
+pub(super) fn categories(n: usize) -> SegmentedCoord<RangedCoordusize> {
+    (0..n - 1).into_segmented()
+}
+
+/// The label of the category a tick stands in the middle of.
+pub(super) fn segment_label(v: &SegmentValue<usize>, labels: &[String]) -> String {
+    match v {
+        SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+/// Axis ticks: plain decimals for everyday magnitudes, `1e-5` style for tiny
+/// or huge ones (log axes), never a float's rounding noise like 9.999999e-6.
+pub(super) fn format_tick(v: f64) -> String {
+    if v != 0.0 && (v.abs() < 1e-3 || v.abs() >= 1e5) {
+        let s = format!("{v:.2e}");
+        let (mantissa, exponent) = s.split_once('e').unwrap_or((&s, "0"));
+        let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+        format!("{mantissa}e{exponent}")
+    } else {
+        decimals(v, 4)
+    }
+}
+
+/// `v` with at most `places` decimals, trailing zeros dropped: 0.25, 12, -1.5.
+pub(super) fn decimals(v: f64, places: usize) -> String {
+    let s = format!("{v:.places$}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}

@@ -1,0 +1,47 @@
+//! Heatmaps: a matrix as coloured cells, each with its value written in it.
+
+use plotters::coord::ranged1d::SegmentValue;
+use plotters::prelude::*;
+use plotters::style::colors::colormaps::ViridisRGB;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::frame::{Area, Lines, Mesh, categories, frame, segment_label};
+use super::layers::Heatmap;
+use super::{Chart, plot_err};
+use crate::error::Result;
+
+/// Draws a heatmap on `area`; row 0 at the top, as a matrix is written.
+pub(super) fn draw(area: &Area, chart: &Chart, heatmap: &Heatmap) -> Result<()> {
+    let Heatmap { values, row_labels, col_labels } = heatmap;
+    let (rows, cols) = values.dim();
+    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    // The y axis counts up from the bottom, so its labels are the rows reversed.
+    let flipped: Vec<String> = row_labels.iter().rev().cloned().collect();
+    let x_format = |v: &SegmentValue<usize>| segment_label(v, col_labels);
+    let y_format = |v: &SegmentValue<usize>| segment_label(v, &flipped);
+    let mesh = Mesh {
+        y_label_area: 70,
+        lines: Lines::None,
+        x_ticks: Some(cols),
+        y_ticks: Some(rows),
+        x_format: Some(&x_format),
+        y_format: Some(&y_format),
+    };
+    let mut plot = frame(area, chart, categories(cols), categories(rows), mesh)?;
+    let shade = |v: f64| if max > min { (v - min) / (max - min) } else { 0.5 };
+    plot.draw_series(values.indexed_iter().map(|((i, j), &v)| {
+        let y = rows - 1 - i;
+        let color = ViridisRGB::get_color(shade(v));
+        Rectangle::new([(SegmentValue::Exact(j), SegmentValue::Exact(y)), (SegmentValue::Exact(j + 1), SegmentValue::Exact(y + 1))], color.filled())
+    }))
+    .map_err(plot_err)?;
+    plot.draw_series(values.indexed_iter().map(|((i, j), &v)| {
+        // Light text on the dark half of viridis, dark text on the light half.
+        let ink = if shade(v) < 0.6 { WHITE } else { BLACK };
+        let style = ("sans-serif", 14).into_font().color(&ink).pos(Pos::new(HPos::Center, VPos::Center));
+        Text::new(format!("{v:.2}"), (SegmentValue::CenterOf(j), SegmentValue::CenterOf(rows - 1 - i)), style)
+    }))
+    .map_err(plot_err)?;
+    Ok(())
+}
