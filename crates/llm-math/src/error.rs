@@ -132,7 +132,7 @@ pub(crate) fn check_finite<'a, D: ndarray::Dimension>(
     let all_finite = match values.as_slice_memory_order() {
         Some(values) => {
             #[allow(clippy::eq_op)] // v − v on purpose: 0 or NaN
-            let (lanes, rest) = crate::lanes::fold8(values, 0.0, |acc, v| acc + (v - v));
+            let (lanes, rest) = crate::fastmath::fold8(values, 0.0, |acc, v| acc + (v - v));
             lanes.iter().all(|&lane| lane == 0.0) && rest.iter().all(|v| v.is_finite())
         }
         None => values.iter().all(|v| v.is_finite()),

@@ -44,10 +44,6 @@ pub mod table;
 
 pub use error::{Error, Result};
 
-// `error::check_finite` reaches the lane fold as `crate::lanes::fold8`; this
-// keeps that path working now the folds live in `fastmath`.
-use fastmath as lanes;
-
 pub use ndarray;
 pub use plotters;
 pub use rand;
