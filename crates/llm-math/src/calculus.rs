@@ -24,7 +24,7 @@
 
 use ndarray::{Array1, AsArray, Ix1};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, check_same_len};
 
 // ---------------------------------------------------------------------------
 // Derivatives
@@ -240,14 +240,7 @@ pub fn gradient_check<'a>(
     h: f64,
 ) -> Result<GradientCheck> {
     let analytic = analytic.into();
-    if analytic.len() != x.len() {
-        return Err(Error::ShapeMismatch {
-            op: "gradient_check",
-            left: vec![analytic.len()],
-            right: vec![x.len()],
-            rule: "one analytic partial per input",
-        });
-    }
+    check_same_len("gradient_check", analytic.len(), x.len(), "one analytic partial per input")?;
     if x.is_empty() {
         return Err(Error::invalid("x", "[]", "a gradient check needs at least one input"));
     }

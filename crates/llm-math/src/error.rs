@@ -122,6 +122,12 @@ impl Error {
     }
 }
 
+/// Returns [`Error::ShapeMismatch`] unless two vectors have the same length
+/// (`left` and `right` are their lengths; `rule` says why they must match).
+pub(crate) fn check_same_len(op: &'static str, left: usize, right: usize, rule: &'static str) -> Result<()> {
+    if left == right { Ok(()) } else { Err(Error::ShapeMismatch { op, left: vec![left], right: vec![right], rule }) }
+}
+
 /// Returns [`Error::NonFinite`] for the first NaN or infinity in `values`.
 pub(crate) fn check_finite<'a, D: ndarray::Dimension>(
     op: &'static str,

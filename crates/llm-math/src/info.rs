@@ -16,7 +16,7 @@ use std::borrow::Cow;
 
 use ndarray::{ArrayView1, AsArray, Ix1};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, check_same_len};
 use crate::probability::{DEFAULT_TOLERANCE, check_logits, check_probs, max_and_log_total};
 
 /// Shannon entropy of a distribution, in nats: the average surprise `−ln pᵢ`
@@ -213,14 +213,7 @@ fn entropy_unchecked(probs: &ArrayView1<f64>) -> f64 {
 
 /// Same lengths, and both `p` and `q` distributions.
 fn check_pair(op: &'static str, p: &ArrayView1<f64>, q: &ArrayView1<f64>) -> Result<()> {
-    if p.len() != q.len() {
-        return Err(Error::ShapeMismatch {
-            op,
-            left: vec![p.len()],
-            right: vec![q.len()],
-            rule: "p and q must be distributions over the same outcomes (same length)",
-        });
-    }
+    check_same_len(op, p.len(), q.len(), "p and q must be distributions over the same outcomes (same length)")?;
     check_probs(op, "p", p, DEFAULT_TOLERANCE)?;
     check_probs(op, "q", q, DEFAULT_TOLERANCE)
 }

@@ -17,7 +17,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, AsArray, Axis, CowArray, Ix1, Ix2};
 
-use crate::error::{Error, Result, check_finite};
+use crate::error::{Error, Result, check_finite, check_same_len};
 
 // ---------------------------------------------------------------------------
 // Vectors
@@ -623,16 +623,7 @@ fn scaled<'a>(a: &'a ArrayView1<f64>, scale: f64) -> CowArray<'a, f64, Ix1> {
 }
 
 fn same_len(op: &'static str, a: &ArrayView1<f64>, b: &ArrayView1<f64>) -> Result<()> {
-    if a.len() == b.len() {
-        Ok(())
-    } else {
-        Err(Error::ShapeMismatch {
-            op,
-            left: vec![a.len()],
-            right: vec![b.len()],
-            rule: "both vectors need the same length",
-        })
-    }
+    check_same_len(op, a.len(), b.len(), "both vectors need the same length")
 }
 
 fn to_nalgebra(a: &ArrayView2<f64>) -> nalgebra::DMatrix<f64> {

@@ -21,7 +21,7 @@ use ndarray::Array1;
 use rand::{Rng, RngExt};
 use rand::seq::SliceRandom;
 
-use crate::error::{Error, Result, check_finite};
+use crate::error::{Error, Result, check_finite, check_same_len};
 use crate::random::randn_vec;
 
 // ---------------------------------------------------------------------------
@@ -659,14 +659,7 @@ fn check_factor(name: &'static str, factor: f64) -> Result<()> {
 
 /// Checks `grads` against `params` before anything changes.
 fn check_step(params: &Array1<f64>, grads: &Array1<f64>) -> Result<()> {
-    if params.len() != grads.len() {
-        return Err(Error::ShapeMismatch {
-            op: "optimizer step",
-            left: vec![params.len()],
-            right: vec![grads.len()],
-            rule: "params (left) and grads (right) need one gradient per parameter",
-        });
-    }
+    check_same_len("optimizer step", params.len(), grads.len(), "params (left) and grads (right) need one gradient per parameter")?;
     check_finite("optimizer step (gradient)", &grads.view())
 }
 

@@ -18,7 +18,7 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, AsArray, Axis, Ix1, Ix2};
 use rand::RngExt;
 
-use crate::error::{Error, Result, check_finite};
+use crate::error::{Error, Result, check_finite, check_same_len};
 use crate::fastmath;
 
 /// How far from 1 a distribution's sum may be before functions that take
@@ -415,14 +415,7 @@ pub(crate) fn check_probs(op: &'static str, name: &'static str, probs: &ArrayVie
 
 /// Same lengths, finite values, and `probs` a distribution.
 fn check_moment_inputs(op: &'static str, values: &ArrayView1<f64>, probs: &ArrayView1<f64>) -> Result<()> {
-    if values.len() != probs.len() {
-        return Err(Error::ShapeMismatch {
-            op,
-            left: vec![values.len()],
-            right: vec![probs.len()],
-            rule: "values and probs need the same length, one probability per value",
-        });
-    }
+    check_same_len(op, values.len(), probs.len(), "values and probs need the same length, one probability per value")?;
     check_finite(op, values)?;
     check_probs(op, "probs", probs, DEFAULT_TOLERANCE)
 }
