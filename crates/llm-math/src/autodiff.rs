@@ -35,7 +35,7 @@
 //! use llm_math::autodiff::*;
 //!
 //! let (x, w, b) = (Value::new(2.0), Value::new(-0.5), Value::new(0.25));
-//! let y = (&(&w * &x) + &b).tanh(); // tanh(−0.75)
+//! let y = (&w * &x + &b).tanh(); // tanh(−0.75)
 //! y.backward();
 //!
 //! let dy = 1.0 - y.data().powi(2); // d tanh(z)/dz = 1 − tanh²(z)
@@ -47,7 +47,7 @@
 use std::cell::RefCell;
 use std::collections::HashSet;
 use std::fmt;
-use std::ops::{Add, Mul, Neg, Sub};
+use std::ops::{Add, Div, Mul, Neg, Sub};
 use std::rc::Rc;
 
 use crate::error::{Error, Result};
@@ -99,6 +99,29 @@ impl Drop for Node {
 /// assert_eq!(b.grad(), 3.0); // ∂c/∂b = a
 /// assert_eq!(format!("{a:?}"), "Value(data=3.0000, grad=4.0000)");
 /// ```
+///
+/// # Operators
+/// `+ - * /` take a `Value`, a `&Value` or an `f64` on either side, and unary
+/// `-` a `Value` or a `&Value`, so a formula reads like the maths. Borrow
+/// (`&x`) a value used again later; an owned one is moved into the result.
+/// A plain number becomes a leaf. `a - b` is built as `a + (−1)·b` and
+/// `a / b` as `a · b⁻¹` (see [`pow`](Value::pow)).
+///
+/// ```
+/// use llm_math::autodiff::*;
+///
+/// let x = Value::new(-4.0);
+/// let z = 2.0 * &x + 2.0 + &x; // z = 3x + 2
+/// let y = &z * &z / 2.0 - &x; // y = z²/2 − x
+/// y.backward();
+/// assert_eq!((z.data(), y.data()), (-10.0, 54.0));
+/// assert_eq!(x.grad(), -31.0); // ∂y/∂x = z·3 − 1
+/// ```
+///
+/// # Panics
+/// `a / b` panics if `1/b` is not a finite number (`b` = 0, say): an operator
+/// cannot return an [`Error`]. Write `a * b.pow(-1.0)?` to get the error
+/// instead.
 #[derive(Clone)]
 pub struct Value(Rc<RefCell<Node>>);
 
@@ -159,7 +182,8 @@ impl Value {
     /// out = a + b,   ∂out/∂a = 1,   ∂out/∂b = 1
     /// ```
     ///
-    /// Also available as `&a + &b` and `&a + 2.0`.
+    /// Also available as `a + b`, with a `Value`, `&Value` or `f64` on either
+    /// side.
     ///
     /// # Examples
     /// ```
@@ -182,7 +206,8 @@ impl Value {
     /// out = a · b,   ∂out/∂a = b,   ∂out/∂b = a
     /// ```
     ///
-    /// Also available as `&a * &b` and `&a * 2.0`.
+    /// Also available as `a * b`, with a `Value`, `&Value` or `f64` on either
+    /// side.
     ///
     /// # Examples
     /// ```
@@ -201,7 +226,7 @@ impl Value {
 
     /// This value raised to a constant power (the exponent is a plain number,
     /// not a node, so it gets no gradient). `pow(-1.0)` is division's building
-    /// block: `a / b = a · b⁻¹`.
+    /// block: the operator `a / b` is `a · b⁻¹`.
     ///
     /// ```text
     /// out = aⁿ,   ∂out/∂a = n · aⁿ⁻¹
@@ -369,6 +394,53 @@ impl Value {
         Value::from_op(out, vec![(self.clone(), if a > 0.0 { 1.0 } else { 0.0 })])
     }
 
+    /// The sine (of an angle in radians).
+    ///
+    /// ```text
+    /// out = sin a,   ∂out/∂a = cos a
+    /// ```
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::autodiff::*;
+    /// let x = Value::new(0.0);
+    /// let c = x.sin();
+    /// c.backward();
+    /// assert_eq!((c.data(), x.grad()), (0.0, 1.0)); // cos 0 = 1
+    ///
+    /// // The chain rule through the engine: d/dx sin(x²) = cos(x²) · 2x.
+    /// let x = Value::new(1.5);
+    /// let y = x.pow(2.0)?.sin();
+    /// y.backward();
+    /// assert!((x.grad() - 2.25f64.cos() * 2.0 * 1.5).abs() < 1e-12);
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
+    pub fn sin(&self) -> Value {
+        let a = self.data();
+        let out = a.sin();
+        Value::from_op(out, vec![(self.clone(), a.cos())])
+    }
+
+    /// The cosine (of an angle in radians).
+    ///
+    /// ```text
+    /// out = cos a,   ∂out/∂a = −sin a
+    /// ```
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::autodiff::*;
+    /// let a = Value::new(0.0);
+    /// let c = a.cos();
+    /// c.backward();
+    /// assert_eq!((c.data(), a.grad()), (1.0, 0.0)); // −sin 0 = 0
+    /// ```
+    pub fn cos(&self) -> Value {
+        let a = self.data();
+        let out = a.cos();
+        Value::from_op(out, vec![(self.clone(), -a.sin())])
+    }
+
     // -----------------------------------------------------------------------
     // Backpropagation
     // -----------------------------------------------------------------------
@@ -441,63 +513,65 @@ impl fmt::Debug for Value {
 }
 
 // ---------------------------------------------------------------------------
-// Operator sugar: each delegates to an operation above, so the backward rules
-// live in one place. A plain `f64` operand becomes a leaf `Value`.
+// Operator sugar: each operator is defined once, on `&Value ∘ &Value`, in terms
+// of the operations above, so the backward rules live in one place. The macro
+// lends that definition to every other mix of `Value`, `&Value` and `f64`; a
+// plain `f64` operand becomes a leaf `Value`.
 // ---------------------------------------------------------------------------
 
-impl Add<&Value> for &Value {
-    type Output = Value;
-    /// `&a + &b`, see [`Value::add`].
-    fn add(self, rhs: &Value) -> Value {
-        Value::add(self, rhs)
-    }
+/// `impl $Trait` for `&Value ∘ &Value` with `$body`, and for the seven other
+/// operand mixes by forwarding to it.
+macro_rules! binary_operator {
+    ($Trait:ident, $method:ident, $doc:literal, |$a:ident, $b:ident| $body:expr) => {
+        impl $Trait<&Value> for &Value {
+            type Output = Value;
+            #[doc = $doc]
+            fn $method(self, rhs: &Value) -> Value {
+                let ($a, $b) = (self, rhs);
+                $body
+            }
+        }
+        binary_operator!(@forward $Trait, $method, $doc, Value, Value, |a, b| (&a, &b));
+        binary_operator!(@forward $Trait, $method, $doc, Value, &Value, |a, b| (&a, b));
+        binary_operator!(@forward $Trait, $method, $doc, &Value, Value, |a, b| (a, &b));
+        binary_operator!(@forward $Trait, $method, $doc, Value, f64, |a, b| (&a, &Value::new(b)));
+        binary_operator!(@forward $Trait, $method, $doc, &Value, f64, |a, b| (a, &Value::new(b)));
+        binary_operator!(@forward $Trait, $method, $doc, f64, Value, |a, b| (&Value::new(a), &b));
+        binary_operator!(@forward $Trait, $method, $doc, f64, &Value, |a, b| (&Value::new(a), b));
+    };
+    (@forward $Trait:ident, $method:ident, $doc:literal, $Lhs:ty, $Rhs:ty, |$a:ident, $b:ident| ($x:expr, $y:expr)) => {
+        impl $Trait<$Rhs> for $Lhs {
+            type Output = Value;
+            #[doc = $doc]
+            fn $method(self, rhs: $Rhs) -> Value {
+                let ($a, $b) = (self, rhs);
+                <&Value as $Trait<&Value>>::$method($x, $y)
+            }
+        }
+    };
 }
 
-impl Add<f64> for &Value {
-    type Output = Value;
-    /// `&a + 2.0`, see [`Value::add`].
-    fn add(self, rhs: f64) -> Value {
-        Value::add(self, &Value::new(rhs))
-    }
-}
-
-impl Sub<&Value> for &Value {
-    type Output = Value;
-    /// `&a - &b = a + (−1)·b`, see [`Value::add`] and [`Value::mul`].
-    fn sub(self, rhs: &Value) -> Value {
-        Value::add(self, &-rhs)
-    }
-}
-
-impl Sub<f64> for &Value {
-    type Output = Value;
-    /// `&a - 2.0 = a + (−2.0)`, see [`Value::add`].
-    fn sub(self, rhs: f64) -> Value {
-        Value::add(self, &Value::new(-rhs))
-    }
-}
-
-impl Mul<&Value> for &Value {
-    type Output = Value;
-    /// `&a * &b`, see [`Value::mul`].
-    fn mul(self, rhs: &Value) -> Value {
-        Value::mul(self, rhs)
-    }
-}
-
-impl Mul<f64> for &Value {
-    type Output = Value;
-    /// `&a * 2.0`, see [`Value::mul`].
-    fn mul(self, rhs: f64) -> Value {
-        Value::mul(self, &Value::new(rhs))
-    }
-}
+binary_operator!(Add, add, "`a + b`, see [`Value::add`].", |a, b| Value::add(a, b));
+binary_operator!(Sub, sub, "`a - b = a + (−1)·b`, see [`Value::add`] and [`Value::mul`].", |a, b| Value::add(a, &-b));
+binary_operator!(Mul, mul, "`a * b`, see [`Value::mul`].", |a, b| Value::mul(a, b));
+binary_operator!(Div, div, "`a / b = a · b⁻¹`, see [`Value::mul`] and [`Value::pow`]. Panics if `1/b` is not finite.", |a, b| {
+    let reciprocal = b.pow(-1.0).unwrap_or_else(|err| panic!("a / b needs a finite 1/b (b.pow(-1.0)? returns this as an Error): {err}"));
+    Value::mul(a, &reciprocal)
+});
 
 impl Neg for &Value {
     type Output = Value;
-    /// `-&a = (−1)·a`, see [`Value::mul`].
+    /// `-a = (−1)·a`, see [`Value::mul`].
     fn neg(self) -> Value {
         Value::mul(self, &Value::new(-1.0))
+    }
+}
+
+impl Neg for Value {
+    type Output = Value;
+    /// `-a = (−1)·a`, see [`Value::mul`].
+    fn neg(self) -> Value {
+        -&self
     }
 }
 
@@ -559,6 +633,7 @@ mod tests {
         check_binary(|a, b| a + b, |a, b| a + b, |_, _| (1.0, 1.0), &PAIRS);
         check_binary(|a, b| a.add(b), |a, b| a + b, |_, _| (1.0, 1.0), &PAIRS);
         check_unary(|a| a + 2.5, |a| a + 2.5, |_| 1.0, &POINTS);
+        check_unary(|a| 2.5 + a, |a| 2.5 + a, |_| 1.0, &POINTS);
     }
 
     #[test]
@@ -566,17 +641,118 @@ mod tests {
         check_binary(|a, b| a * b, |a, b| a * b, |a, b| (b, a), &PAIRS);
         check_binary(|a, b| a.mul(b), |a, b| a * b, |a, b| (b, a), &PAIRS);
         check_unary(|a| a * -1.5, |a| a * -1.5, |_| -1.5, &POINTS);
+        check_unary(|a| -1.5 * a, |a| -1.5 * a, |_| -1.5, &POINTS);
     }
 
     #[test]
     fn sub_gradient() {
         check_binary(|a, b| a - b, |a, b| a - b, |_, _| (1.0, -1.0), &PAIRS);
         check_unary(|a| a - 2.5, |a| a - 2.5, |_| 1.0, &POINTS);
+        check_unary(|a| 2.5 - a, |a| 2.5 - a, |_| -1.0, &POINTS);
+    }
+
+    #[test]
+    fn div_gradient() {
+        // PAIRS and POINTS have no zero divisor.
+        check_binary(|a, b| a / b, |a, b| a / b, |a, b| (1.0 / b, -a / (b * b)), &PAIRS);
+        check_unary(|a| a / -4.0, |a| a / -4.0, |_| -0.25, &POINTS);
+        // Not at 0.1: 2.5/a bends so fast there that the finite difference is off by 2.5e-6.
+        check_unary(|a| 2.5 / a, |a| 2.5 / a, |a| -2.5 / (a * a), &[-2.0, -0.3, 0.7, 3.0]);
     }
 
     #[test]
     fn neg_gradient() {
         check_unary(|a| -a, |a| -a, |_| -1.0, &POINTS);
+        check_unary(|a| -a.clone(), |a| -a, |_| -1.0, &POINTS);
+    }
+
+    /// `(out.data(), ∂out/∂a, ∂out/∂b)` for `out = build(a, b)` on fresh leaves
+    /// `a = x` and `b = y`.
+    fn evaluate(x: f64, y: f64, build: impl Fn(&Value, &Value) -> Value) -> (f64, f64, f64) {
+        let (a, b) = (Value::new(x), Value::new(y));
+        let out = build(&a, &b);
+        out.backward();
+        (out.data(), a.grad(), b.grad())
+    }
+
+    /// Asserts that every operand mix of `$op` (owned, borrowed, `f64` on
+    /// either side) gives bit for bit the value and gradients of `$reference`,
+    /// the same expression written with the methods. An `f64` operand is not a
+    /// node, so its gradient reads 0.
+    macro_rules! assert_every_operand_mix_is {
+        ($op:tt, $reference:expr) => {
+            for &(x, y) in &PAIRS {
+                let expected = evaluate(x, y, $reference);
+                let (data, da, db) = expected;
+                let forms: [(&str, (f64, f64, f64), (f64, f64, f64)); 8] = [
+                    ("&a ∘ &b", evaluate(x, y, |a, b| a $op b), expected),
+                    ("a ∘ b", evaluate(x, y, |a, b| a.clone() $op b.clone()), expected),
+                    ("a ∘ &b", evaluate(x, y, |a, b| a.clone() $op b), expected),
+                    ("&a ∘ b", evaluate(x, y, |a, b| a $op b.clone()), expected),
+                    ("&a ∘ y", evaluate(x, y, |a, _| a $op y), (data, da, 0.0)),
+                    ("a ∘ y", evaluate(x, y, |a, _| a.clone() $op y), (data, da, 0.0)),
+                    ("x ∘ &b", evaluate(x, y, |_, b| x $op b), (data, 0.0, db)),
+                    ("x ∘ b", evaluate(x, y, |_, b| x $op b.clone()), (data, 0.0, db)),
+                ];
+                for (form, got, want) in forms {
+                    assert_eq!(got, want, "{form} with ∘ = {} at ({x}, {y})", stringify!($op));
+                }
+            }
+        };
+    }
+
+    #[test]
+    fn add_has_every_operand_mix() {
+        assert_every_operand_mix_is!(+, |a, b| a.add(b));
+    }
+
+    #[test]
+    fn sub_has_every_operand_mix() {
+        // a − b is built as a + (−1)·b ...
+        assert_every_operand_mix_is!(-, |a, b| a.add(&b.mul(&Value::new(-1.0))));
+        // ... which for a plain number gives exactly a + (−y), the leaf `&a - y` used to build.
+        for &(x, y) in &PAIRS {
+            let folded = evaluate(x, y, |a, _| a.add(&Value::new(-y)));
+            assert_eq!(evaluate(x, y, |a, _| a - y), folded);
+        }
+    }
+
+    #[test]
+    fn mul_has_every_operand_mix() {
+        assert_every_operand_mix_is!(*, |a, b| a.mul(b));
+    }
+
+    #[test]
+    fn div_has_every_operand_mix() {
+        assert_every_operand_mix_is!(/, |a, b| a.mul(&b.pow(-1.0).unwrap()));
+    }
+
+    #[test]
+    fn neg_has_both_operand_forms() {
+        for &x in &POINTS {
+            let expected = evaluate(x, 0.0, |a, _| a.mul(&Value::new(-1.0)));
+            assert_eq!(evaluate(x, 0.0, |a, _| -a), expected);
+            assert_eq!(evaluate(x, 0.0, |a, _| -a.clone()), expected);
+        }
+    }
+
+    #[test]
+    fn operators_read_like_the_maths() {
+        // 2x + 2 + x, the form micrograd writes, against the methods.
+        let x = Value::new(-4.0);
+        let z = 2.0 * &x + 2.0 + &x;
+        z.backward();
+        let x_ref = Value::new(-4.0);
+        let z_ref = Value::new(2.0).mul(&x_ref).add(&Value::new(2.0)).add(&x_ref);
+        z_ref.backward();
+        assert_eq!((z.data(), x.grad()), (z_ref.data(), x_ref.grad()));
+        assert_eq!((z.data(), x.grad()), (-10.0, 3.0));
+    }
+
+    #[test]
+    #[should_panic(expected = "a / b needs a finite 1/b")]
+    fn dividing_by_zero_panics() {
+        let _ = Value::new(1.0) / 0.0;
     }
 
     #[test]
@@ -632,6 +808,32 @@ mod tests {
     }
 
     #[test]
+    fn sin_gradient() {
+        check_unary(|a| a.sin(), f64::sin, f64::cos, &POINTS);
+    }
+
+    #[test]
+    fn cos_gradient() {
+        check_unary(|a| a.cos(), f64::cos, |a| -a.sin(), &POINTS);
+    }
+
+    #[test]
+    fn sin_of_x_squared_follows_the_chain_rule() {
+        // d/dx sin(x²) = cos(x²) · 2x, with x² as a power and as a node used twice.
+        let closed_form = |x: f64| (x * x).cos() * 2.0 * x;
+        check_unary(|a| a.pow(2.0).unwrap().sin(), |x| (x * x).sin(), closed_form, &POINTS);
+        check_unary(|a| (a * a).sin(), |x| (x * x).sin(), closed_form, &POINTS);
+    }
+
+    #[test]
+    fn sin_squared_plus_cos_squared_is_flat() {
+        // sin²x + cos²x = 1 for every x, so its gradient is 0.
+        let one = |a: &Value| a.sin().pow(2.0).unwrap() + a.cos().pow(2.0).unwrap();
+        check_unary(one, |x| x.sin().powi(2) + x.cos().powi(2), |_| 0.0, &POINTS);
+        check_unary(one, |_| 1.0, |_| 0.0, &POINTS);
+    }
+
+    #[test]
     fn a_node_used_twice_accumulates() {
         let a = Value::new(3.0);
         (&a * &a).backward();
@@ -642,10 +844,10 @@ mod tests {
 
     /// micrograd's `test_sanity_check` expression, which reuses x, z and q.
     fn micrograd_expression(x: &Value) -> Value {
-        let z = &(&(x * 2.0) + 2.0) + x;
-        let q = &z.relu() + &(&z * x);
+        let z = 2.0 * x + 2.0 + x;
+        let q = z.relu() + &z * x;
         let h = (&z * &z).relu();
-        &(&h + &q) + &(&q * x)
+        h + &q + &q * x
     }
 
     fn micrograd_expression_plain(x: f64) -> f64 {
@@ -718,8 +920,8 @@ mod tests {
         let w1v: Vec<Vec<Value>> = w1.iter().map(|row| row.iter().map(|&v| Value::new(v)).collect()).collect();
         let w2v: Vec<Value> = w2.iter().map(|&v| Value::new(v)).collect();
         // h_j = σ(Σᵢ xᵢ W1[i][j]), inputs on rows
-        let h: Vec<Value> = (0..2).map(|j| (&(&xv[0] * &w1v[0][j]) + &(&xv[1] * &w1v[1][j])).sigmoid()).collect();
-        let y_hat = (&(&h[0] * &w2v[0]) + &(&h[1] * &w2v[1])).sigmoid();
+        let h: Vec<Value> = (0..2).map(|j| (&xv[0] * &w1v[0][j] + &xv[1] * &w1v[1][j]).sigmoid()).collect();
+        let y_hat = (&h[0] * &w2v[0] + &h[1] * &w2v[1]).sigmoid();
         let loss = (&y_hat - 1.0).pow(2.0).unwrap();
         loss.backward();
 
