@@ -167,7 +167,15 @@ try {
       return img ? img.getBoundingClientRect().width : 0;
     }, before[FIRST_FIGURE_CELL - 1].index);
     if (!(shown > 0)) throw new Error('the first figure is not displayed');
-    console.log(`    ${before.length} code cells ran in ${((Date.now() - started) / 1000).toFixed(0)} s; dot product 32.0; figure ${shown.toFixed(0)} px wide`);
+    // Figures scale to their cell (the project's custom.css, loaded by scripts/lab) and none runs past it.
+    const fit = await page.evaluate(() => [...document.querySelectorAll('.jp-OutputArea-output img')].map((img) => {
+      const cell = img.closest('.jp-OutputArea-output').getBoundingClientRect();
+      return { maxWidth: getComputedStyle(img).maxWidth, overflow: img.getBoundingClientRect().right - cell.right };
+    }));
+    const unscaled = fit.filter((f) => f.maxWidth !== '100%').length;
+    if (!fit.length || unscaled) throw new Error(`${unscaled} of ${fit.length} figures do not scale to their cell (custom.css not loaded?)`);
+    if (fit.some((f) => f.overflow > 1)) throw new Error('a figure runs past its cell');
+    console.log(`    ${before.length} code cells ran in ${((Date.now() - started) / 1000).toFixed(0)} s; dot product 32.0; figure ${shown.toFixed(0)} px wide; ${fit.length} figures fit their cells`);
     await page.screenshot({ path: path.join(root, 'site-screens', 'lab-run-all.png') });
   });
 
