@@ -14,7 +14,8 @@ use plotters::prelude::*;
 /// figure shrinks it, keeping its shape, instead of cutting it off. (Shown as
 /// an `<img>`, as JupyterLab and nbconvert do, the image's size is the
 /// page's to set: the `viewBox` lets it scale, and the page's CSS decides
-/// whether it does.)
+/// whether it does; the project's `scripts/lab` and HTML export load
+/// `tooling/llm_math_tools/templates/figures.css`, which lets it.)
 ///
 /// # Examples
 /// ```
