@@ -21,4 +21,8 @@ VENV = ROOT / ".venv"
 JUPYTER_PATH = VENV / "share" / "jupyter"
 # The kernel scripts/setup registers (inside the venv, never globally).
 KERNEL = "rust"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# Figures scale to the width of their cell: JupyterLab's custom.css
+# (install.lab_css) and the export's pages both use this file.
+FIGURES_CSS = TEMPLATES / "figures.css"
 

@@ -16,7 +16,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import JUPYTER_PATH, ROOT, checks, export, install, suite, warm
+from . import JUPYTER_PATH, ROOT
 
 
 def main(argv):
@@ -43,17 +43,24 @@ def main(argv):
 
     # The project's kernel, registered inside the venv, for nbclient and every child process.
     os.environ["JUPYTER_PATH"] = str(JUPYTER_PATH)
+    # Imported here, not above: set-up should not wait for nbconvert to load.
     if args.command == "setup":
-        return install.setup(with_warm=not args.no_warm, with_browser=args.browser)
+        from .install import setup
+        return setup(with_warm=not args.no_warm, with_browser=args.browser)
     if args.command == "test":
-        return suite.test(browser=not args.no_browser)
+        from .suite import test
+        return test(browser=not args.no_browser)
     if args.command == "check":
-        return checks.check(args.notebooks, save_dir=args.save)
+        from .checks import check
+        return check(args.notebooks, save_dir=args.save)
     if args.command == "export":
-        return export.export(args.out, args.notebooks, executed=args.executed)
+        from .export import export
+        return export(args.out, args.notebooks, executed=args.executed)
     if args.command == "warm":
-        return warm.warm(args.notebooks)
-    return checks.judge(args.notebook)
+        from .warm import warm
+        return warm(args.notebooks)
+    from .checks import judge
+    return judge(args.notebook)
 
 
 sys.exit(main(sys.argv[1:]))

@@ -21,13 +21,10 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
-from . import ROOT, kernel
+from . import FIGURES_CSS, ROOT, TEMPLATES, kernel
 from .report import say
 from .rule import notebook_failures
 
-TEMPLATES = Path(__file__).resolve().parent / "templates"
-# The CSS JupyterLab gets too (install.lab_css), so figures fit the page in both.
-FIGURES_CSS = TEMPLATES / "figures.css"
 MATHJAX = ROOT / "node_modules" / "mathjax" / "es5"
 # What the pages load: the combined TeX-to-HTML component and its fonts.
 MATHJAX_FILES = ["tex-chtml-full.js", "output/chtml/fonts/woff-v2"]

@@ -22,8 +22,7 @@ import sys
 
 from pathlib import Path
 
-from . import JUPYTER_PATH, KERNEL, ROOT, VENV, warm
-from .export import FIGURES_CSS
+from . import FIGURES_CSS, JUPYTER_PATH, KERNEL, ROOT, VENV, warm
 from .report import Steps, say
 
 EVCXR_VERSION = "0.22.0"

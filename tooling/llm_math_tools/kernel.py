@@ -9,7 +9,6 @@ share/jupyter (the `llm_math_tools` command line sets it).
 import time
 
 import nbformat
-from nbclient import NotebookClient
 
 from . import KERNEL, NOTEBOOKS
 from .report import say
@@ -42,6 +41,8 @@ def execute(nb, name, then=None):
     the kernel is still up, with a function that executes extra code in it
     and returns the executed cell (the recovery probes use that).
     """
+    from nbclient import NotebookClient  # here, not above: it takes seconds to import, and set-up rarely needs it
+
     client = NotebookClient(
         nb,
         kernel_name=KERNEL,

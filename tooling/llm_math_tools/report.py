@@ -7,6 +7,7 @@ under a failure, and "N passed, N failed" at the end, as cargo test does (the
 browser tests' JavaScript has the same reporter, in tests/browser/chromium.mjs).
 """
 
+import os
 import time
 
 
@@ -15,15 +16,20 @@ def say(message):
 
 
 class Steps:
-    """Prints each step with the time since the first one, and its duration."""
+    """Prints each step with the time since the run began, and its duration.
+
+    The run began when the entry point started (scripts/ export
+    LLM_MATH_STARTED, seconds since the epoch), so the clock goes on across
+    scripts/test → scripts/setup → Python.
+    """
 
     def __init__(self):
-        self.started = time.monotonic()
+        self.started = float(os.environ.get("LLM_MATH_STARTED") or time.time())
         self.step_started = None
 
     def step(self, what):
         self.step_started = time.monotonic()
-        say(f"\n==> [{self.step_started - self.started:.0f}s] {what}")
+        say(f"\n==> [{time.time() - self.started:.0f}s] {what}")
 
     def done(self, detail=""):
         seconds = time.monotonic() - self.step_started
