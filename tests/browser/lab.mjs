@@ -14,7 +14,7 @@ import { launch, reporter } from './chromium.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const NOTEBOOK = '01-linear-algebra.ipynb';
-// Code cells of notebook 01 (1-based, as the runner counts): the dot product
+// Code cells of notebook 01 (1-based, counting code cells only): the dot product
 // (prints 32.0), the first figure, and the rotation cell whose angle we edit,
 // followed by the figure drawn from its result.
 const DOT_CELL = 4, FIRST_FIGURE_CELL = 3, ROTATION_CELL = 12, ROTATION_FIGURE_CELL = 13;
