@@ -64,7 +64,7 @@ pub mod prelude {
     pub use crate::autodiff::Value;
     // Anonymous: brings `.evcxr_display()` for Debug values into scope
     // (one compile per cell instead of two), without adding a name.
-    pub use crate::display::DebugOutput as _;
+    pub use crate::display::TextOutput as _;
     pub use crate::calculus::{
         GradientCheck, central_difference, forward_difference, gelu, gelu_derivative, gradient_check,
         numerical_gradient, partial_derivative, relu, relu_derivative, sigmoid, sigmoid_derivative, tanh,

@@ -1,0 +1,161 @@
+//! Rich output in the evcxr Jupyter kernel.
+//!
+//! When the last expression of a cell is a value with an `evcxr_display`
+//! method, the kernel calls it instead of printing `{:?}`. The method prints
+//! one block per MIME type:
+//!
+//! ```text
+//! EVCXR_BEGIN_CONTENT image/svg+xml
+//! <svg ...>...</svg>
+//! EVCXR_END_CONTENT
+//! ```
+//!
+//! and Jupyter shows the richest type it understands (nbconvert keeps SVG
+//! inline in exported HTML). Outside a kernel, these methods just print those
+//! lines. Used by every notebook.
+//!
+//! Numbers, arrays, tuples, lists and the crate's result structs get an
+//! `evcxr_display` too, from [`TextOutput`] (in the prelude): their
+//! [`Readable`] text, NumPy-like (see [`text`]) instead of the `{:?}` the
+//! kernel would print (`0.35011175980689...`, `strides=[3, 1], layout=Cc`).
+//! It is also for speed: without an `evcxr_display` the kernel compiles such
+//! a cell twice, once to find there is none and once with its `{:?}`
+//! fallback (≈ 0.1 s per cell; see docs/performance.md). A type with no
+//! [`Readable`] still shows, through that fallback.
+
+pub mod text;
+
+pub use text::{ArrayEntry, Readable};
+
+use crate::error::Error;
+use crate::plot::{Chart, Figure, Grid};
+
+/// Prints one evcxr content block.
+///
+/// # Examples
+/// ```
+/// llm_math::display::emit("text/plain", "hello");
+/// ```
+pub fn emit(mime: &str, content: &str) {
+    println!("EVCXR_BEGIN_CONTENT {mime}\n{content}\nEVCXR_END_CONTENT");
+}
+
+/// `evcxr_display` for every [`Readable`] value: its readable text as the
+/// kernel's text/plain output. Types with their own `evcxr_display`
+/// ([`Chart`], [`Figure`], tables) keep theirs: inherent methods win over
+/// trait methods.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// // In the kernel, a cell ending in `array![1.0, 2.0]` calls this and prints
+/// // EVCXR_BEGIN_CONTENT text/plain / [1.0, 2.0]  shape (2,) / EVCXR_END_CONTENT
+/// array![1.0, 2.0].evcxr_display();
+/// ```
+pub trait TextOutput {
+    /// Prints the value's [`Readable`] text as the kernel's text/plain output.
+    fn evcxr_display(&self);
+}
+
+impl<T: Readable + ?Sized> TextOutput for T {
+    fn evcxr_display(&self) {
+        emit("text/plain", &self.readable());
+    }
+}
+
+/// Shows a figure, or says on stderr why it could not be drawn (the kernel
+/// shows stderr in red, and the notebook tests treat it as a failure).
+fn show(figure: Result<Figure, Error>) {
+    match figure {
+        Ok(figure) => figure.evcxr_display(),
+        Err(e) => eprintln!("Error: {e}"),
+    }
+}
+
+impl Figure {
+    /// Shows the figure inline (called by the kernel).
+    pub fn evcxr_display(&self) {
+        emit("image/svg+xml", self.svg());
+    }
+}
+
+impl Chart {
+    /// Draws and shows the chart inline (called by the kernel).
+    pub fn evcxr_display(&self) {
+        show(self.render());
+    }
+}
+
+impl Grid {
+    /// Draws and shows every panel as one figure (called by the kernel).
+    pub fn evcxr_display(&self) {
+        show(self.render());
+    }
+}
+
+#[cfg(feature = "tables")]
+impl crate::table::Table {
+    /// Shows the table as HTML, with a plain-text copy (called by the kernel).
+    pub fn evcxr_display(&self) {
+        emit("text/html", &self.to_html());
+        emit("text/plain", &self.to_string());
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The crate's own values, shown field by field with readable numbers.
+// ---------------------------------------------------------------------------
+
+use crate::attention::{Attention, Mask, MultiHeadAttention, MultiHeadOutput};
+use crate::autodiff::Value;
+use crate::calculus::GradientCheck;
+use crate::linalg::{Pca, Svd, SymEigen};
+use crate::optim::{Adam, Momentum, Schedule, Sgd};
+use crate::stats::TTest;
+use text::readable_struct;
+
+readable_struct!(GradientCheck { analytic, numerical, max_relative_error, worst_index });
+readable_struct!(TTest { statistic, df, p_value });
+readable_struct!(SymEigen { values, vectors });
+readable_struct!(Svd { u, s, vt });
+readable_struct!(Pca { mean, components, projected, explained_variance, explained_variance_ratio });
+readable_struct!(Attention { scores, weights, output });
+readable_struct!(MultiHeadOutput { q, k, v, heads, concat, output });
+
+impl Readable for MultiHeadAttention {
+    fn readable(&self) -> String {
+        let heads = self.n_heads().to_string();
+        let fields = [("heads", heads), ("w_q", self.w_q.readable()), ("w_k", self.w_k.readable()),
+                      ("w_v", self.w_v.readable()), ("w_o", self.w_o.readable())];
+        text::fields("MultiHeadAttention", &fields)
+    }
+}
+
+impl Readable for Mask {
+    fn readable(&self) -> String {
+        match self {
+            Mask::Causal => "Causal".into(),
+            Mask::Allowed(allowed) => format!("Allowed({})", allowed.readable()),
+        }
+    }
+}
+
+impl Readable for Error {
+    /// The message, as `?` would report it.
+    fn readable(&self) -> String {
+        self.to_string()
+    }
+}
+
+/// These already print readable numbers with `Debug` (`Value(data=0.7311,
+/// grad=1.0000)`, the optimizers' hyperparameters).
+macro_rules! readable_as_debug {
+    ($($t:ty),*) => {$(
+        impl Readable for $t {
+            fn readable(&self) -> String {
+                format!("{self:?}")
+            }
+        }
+    )*};
+}
+readable_as_debug!(Value, Sgd, Momentum, Adam, Schedule);
