@@ -31,6 +31,7 @@ pub mod autodiff;
 pub mod calculus;
 pub mod display;
 pub mod error;
+pub mod exercises;
 mod fastmath;
 pub mod info;
 pub mod linalg;
@@ -71,6 +72,7 @@ pub mod prelude {
         tanh_derivative,
     };
     pub use crate::error::{Error, Result};
+    pub use crate::exercises::{Verdict, exercise};
     pub use crate::info::{cross_entropy, cross_entropy_from_logits, entropy, entropy_bits, kl_divergence};
     pub use crate::linalg::{
         Pca, Svd, SymEigen, cosine_similarity, covariance, dot, l1_norm, matmul, norm, normalize, pca,
