@@ -8,6 +8,8 @@ The scripts in scripts/ call these; they are also handy on their own:
                                     the offline HTML site (scripts/export-html)
   warm [NOTEBOOK ...]               run each distinct setup cell once (fills the build cache)
   judge EXECUTED.ipynb              judge an executed notebook's cells with the rule
+  expected [NOTEBOOK ...] [--executed DIR]
+                                    rewrite notebooks/expected/ from a run (review the diff)
   perturb [NOTEBOOK ...]            the perturbation test (floats ×1.1 per cell, then all at once)
 NOTEBOOK selects notebooks whose file name contains it, e.g. 03.
 """
@@ -40,6 +42,9 @@ def main(argv):
     p.add_argument("notebooks", nargs="*")
     p = commands.add_parser("judge", help="judge an executed notebook with the rule")
     p.add_argument("notebook", type=Path)
+    p = commands.add_parser("expected", help="rewrite the numbers each notebook is expected to show")
+    p.add_argument("notebooks", nargs="*")
+    p.add_argument("--executed", type=Path, help="take the executed notebooks from this folder instead of running them")
     p = commands.add_parser("perturb", help="the perturbation test")
     p.add_argument("notebooks", nargs="*")
     args = parser.parse_args(argv)
@@ -59,6 +64,9 @@ def main(argv):
     if args.command == "export":
         from .export import export
         return export(args.out, args.notebooks, executed=args.executed)
+    if args.command == "expected":
+        from .expected import update
+        return update(args.notebooks, executed=args.executed)
     if args.command == "perturb":
         from .perturb import perturb
         return perturb(args.notebooks)

@@ -7,6 +7,8 @@ For every notebook, as separate checks:
   loads llm-math with `:dep` and `use llm_math::prelude::*`);
 - `kernel run 1`, `kernel run 2`: every code cell in order in a fresh kernel,
   each judged by the rule (`rule.cell_failure`);
+- `expected numbers`: run 1 shows the numbers kept in
+  notebooks/expected/<notebook>.json, within a tolerance (`expected`);
 - `identical`: both runs show the same outputs (execution counts aside);
 - `recovery`: in the kernel of the second run, after the last cell, a cell
   that does not compile, one that panics and one whose `?` returns an error
@@ -23,7 +25,7 @@ import time
 
 import nbformat
 
-from . import kernel
+from . import expected, kernel
 from .report import Reporter, say
 from .rule import cell_failure, error_text, notebook_failures
 
@@ -130,6 +132,8 @@ def check(names=(), save_dir=None):
             seconds = time.monotonic() - started
             reporter.report(f"kernel run {attempt} {path.name} ({seconds:.1f} s)", notebook_failures(nb, path.name))
             runs.append(outputs_of(nb))
+            if attempt == 1:
+                reporter.report(f"expected numbers {path.name}", expected.compare(path, nb))
             if attempt == 1 and save_dir:
                 save_dir.mkdir(parents=True, exist_ok=True)
                 nbformat.write(nb, save_dir / path.name)

@@ -11,7 +11,9 @@ test (through `python -m llm_math_tools judge`) and the benchmark
   too: a clean run shows no red),
 - a figure, grid or table shown as its `Debug` text instead of the picture
   (evcxr falls back to `Debug`, silently, when the cell's final expression
-  moves a variable the notebook keeps).
+  moves a variable the notebook keeps), or an array shown as ndarray's
+  `Debug` text (`strides=[..], layout=..`) instead of its readable text, for
+  the same reason.
 
 A cell tagged `raises-exception` (Jupyter's convention) is expected to fail
 with an error or on stderr, and fails the rule when it does not. Showing a
@@ -41,6 +43,8 @@ def debug_text_instead_of_figure(outputs):
         kind = next((t[:-2] for t in DISPLAY_TYPES if text.startswith(t)), None)
         if kind:
             return kind
+        if "strides=[" in text and "layout=" in text:
+            return "array"
     return None
 
 
@@ -65,7 +69,7 @@ def cell_failure(cell):
     first = _first_lines(cell.get("source", ""))
     kind = debug_text_instead_of_figure(outputs)
     if kind:
-        return (f"showed its {kind} as Debug text instead of the figure or table: the final expression "
+        return (f"showed its {kind} as Debug text instead of the figure, table or readable numbers: the final expression "
                 f"probably moves a variable of the notebook; borrow it (&x) or clone it (x.clone())\n{first}")
     error = error_text(outputs)
     if error and not expected:

@@ -35,6 +35,13 @@ class Rule(unittest.TestCase):
         self.assertIsNone(cell_failure(cell(FIGURE, {"output_type": "stream", "name": "stdout", "text": "step 1\n"})))
         self.assertIsNone(cell_failure(cell()))
 
+    def test_an_array_shown_as_ndarray_debug_text_fails(self):
+        debug = result("([[1.0, 2.0]], shape=[1, 2], strides=[2, 1], layout=CFcf (0xf), const ndim=2, 3)")
+        why = cell_failure(cell(debug))
+        self.assertIsNotNone(why)
+        self.assertIn("array as Debug text", why)
+        self.assertIsNone(cell_failure(cell(result("[[1.0, 2.0]]  shape (1, 2)"))))
+
     def test_an_error_output_fails_and_is_quoted(self):
         why = cell_failure(cell(ERROR))
         self.assertTrue(why.startswith("raised an error"), why)
