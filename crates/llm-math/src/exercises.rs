@@ -364,6 +364,30 @@ mod tests {
     }
 
     #[test]
+    fn generated_answers_and_tolerances_never_panic() {
+        use rand::RngExt;
+        let mut rng = crate::random::seeded_rng(11);
+        let ex = exercise("8").hint("h");
+        let specials = [f64::NAN, f64::INFINITY, -f64::INFINITY, -1.0, 0.0, 1e300];
+        for _ in 0..2_000 {
+            let pick = |rng: &mut crate::random::SeededRng| {
+                if rng.random_range(0..4) == 0 { specials[rng.random_range(0..6)] } else { f64::from_bits(rng.random()) }
+            };
+            let (answer, expected, tolerance) = (pick(&mut rng), pick(&mut rng), pick(&mut rng));
+            match ex.close_to(Some(answer), expected, tolerance) {
+                Err(e) => assert!(!(tolerance.is_finite() && tolerance >= 0.0 && expected.is_finite()), "{e}"),
+                Ok(v) => {
+                    assert!(tolerance >= 0.0 && expected.is_finite());
+                    assert_eq!(v.is_right(), (answer - expected).abs() <= tolerance, "{answer} {expected} {tolerance}");
+                }
+            }
+            let n = rng.random_range(0..4);
+            let values: Vec<f64> = (0..n).map(|_| pick(&mut rng)).collect();
+            let _ = ex.close_to(Some(values.clone()), vec![1.0; rng.random_range(0..4)], 0.5);
+        }
+    }
+
+    #[test]
     fn check_with_passes_the_judges_words_and_the_hint() {
         let ex = exercise("7").hint("think of the shape");
         let verdict = ex.check_with(Some((2, 3)), |&(r, c)| {

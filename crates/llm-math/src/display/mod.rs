@@ -147,15 +147,6 @@ impl Readable for Error {
     }
 }
 
-/// These already print readable numbers with `Debug` (`Value(data=0.7311,
-/// grad=1.0000)`, the optimizers' hyperparameters).
-macro_rules! readable_as_debug {
-    ($($t:ty),*) => {$(
-        impl Readable for $t {
-            fn readable(&self) -> String {
-                format!("{self:?}")
-            }
-        }
-    )*};
-}
-readable_as_debug!(Value, Sgd, Momentum, Adam, Schedule);
+// These already print readable numbers with `Debug` (`Value(data=0.7311,
+// grad=1.0000)`, the optimizers' hyperparameters).
+text::readable_as_debug!(Value, Sgd, Momentum, Adam, Schedule);

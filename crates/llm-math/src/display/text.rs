@@ -221,18 +221,22 @@ macro_rules! display_readable {
 }
 display_readable!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, bool);
 
-/// Text is shown quoted, as Rust writes it (`"dog"`), so a string is told
-/// apart from a number.
-macro_rules! quoted_readable {
+/// `impl Readable` as the type's `Debug`, for types whose `Debug` already
+/// reads well.
+macro_rules! readable_as_debug {
     ($($t:ty),*) => {$(
-        impl Readable for $t {
+        impl $crate::display::Readable for $t {
             fn readable(&self) -> String {
                 format!("{self:?}")
             }
         }
     )*};
 }
-quoted_readable!(str, String, char, ());
+pub(crate) use readable_as_debug;
+
+// Text is shown quoted, as Rust writes it (`"dog"`), so a string is told
+// apart from a number.
+readable_as_debug!(str, String, char, ());
 
 impl<T: Readable + ?Sized> Readable for &T {
     fn readable(&self) -> String {
