@@ -32,14 +32,16 @@ const notebooks = (names.length ? names : readdirSync(path.join(root, 'notebooks
 mkdirSync(shots, { recursive: true });
 const { test, finish } = reporter();
 
-/** What the executed notebook holds: SVG figures, HTML tables. */
+/** What the executed notebook holds: SVG figures, HTML tables, exercise solutions. */
 function expected(stem) {
   const nb = JSON.parse(readFileSync(path.join(site, 'notebooks', `${stem}.ipynb`), 'utf8'));
-  const outputs = nb.cells.filter((c) => c.cell_type === 'code').flatMap((c) => c.outputs);
+  const code = nb.cells.filter((c) => c.cell_type === 'code');
+  const outputs = code.flatMap((c) => c.outputs);
   const html = (o) => [o.data?.['text/html'] ?? ''].flat().join('');
   return {
     figures: outputs.filter((o) => o.data?.['image/svg+xml']).length,
     tables: outputs.filter((o) => html(o).includes('<table')).length,
+    solutions: code.filter((c) => (c.metadata?.tags ?? []).includes('solution')).length,
   };
 }
 
@@ -70,6 +72,11 @@ const inspect = () => {
     stderr: document.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]').length,
     tables: [...document.querySelectorAll('.jp-OutputArea-output table')].map((t) => [t.rows.length, t.getBoundingClientRect().width]),
     scrolling: [...document.querySelectorAll('.jp-OutputArea-output')].filter((el) => el.scrollWidth > el.clientWidth + 1).length,
+    // A solution's code sits closed behind <details>: none of it is visible until opened.
+    solutions: [...document.querySelectorAll('details.llm-math-solution')].map((d) => ({
+      open: d.open,
+      codeVisible: [...d.querySelectorAll('.jp-InputArea-editor')].some((el) => el.getBoundingClientRect().height > 0),
+    })),
     figures,
   };
 };
@@ -94,6 +101,9 @@ function notebookProblems(found, want) {
   if (found.scrolling) problems.push(`${found.scrolling} output(s) scroll sideways: wider than their cell`);
   const flat = found.tables.filter(([rows, width]) => !(rows > 1 && width > 0));
   if (flat.length) problems.push(`${flat.length} table(s) without rows or width`);
+  if (found.solutions.length !== want.solutions) problems.push(`${found.solutions.length} closed solution(s) on the page, ${want.solutions} solution cell(s) in the executed notebook`);
+  const shown = found.solutions.filter((d) => d.open || d.codeVisible);
+  if (shown.length) problems.push(`${shown.length} solution(s) shown open: their code should wait behind <details>`);
   return problems;
 }
 

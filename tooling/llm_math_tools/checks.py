@@ -3,12 +3,16 @@
 For every notebook, as separate checks:
 
 - `format`: nbformat 4, the Rust kernelspec, committed without outputs or
-  execution counts, and one setup cell (the first code cell, and only it,
-  loads llm-math with `:dep` and `use llm_math::prelude::*`);
+  execution counts, one setup cell (the first code cell, and only it,
+  loads llm-math with `:dep` and `use llm_math::prelude::*`), no code line
+  over 100 characters, and exercises laid out as answer, check and collapsed
+  solution cells (`exercises`);
 - `kernel run 1`, `kernel run 2`: every code cell in order in a fresh kernel,
   each judged by the rule (`rule.cell_failure`);
 - `expected numbers`: run 1 shows the numbers kept in
   notebooks/expected/<notebook>.json, within a tolerance (`expected`);
+- `exercises`: in run 1, each check said "not done yet" for the empty
+  answer and each solution was judged right;
 - `identical`: both runs show the same outputs (execution counts aside);
 - `recovery`: in the kernel of the second run, after the last cell, a cell
   that does not compile, one that panics and one whose `?` returns an error
@@ -25,7 +29,7 @@ import time
 
 import nbformat
 
-from . import expected, kernel
+from . import exercises, expected, kernel
 from .report import Reporter, say
 from .rule import cell_failure, error_text, notebook_failures
 
@@ -67,6 +71,8 @@ def check_format(path):
         problems.append('the first code cell, and only it, must be the setup cell (`:dep llm-math = { path = '
                         '"../crates/llm-math" }` and `use llm_math::prelude::*;`); :dep found in code cells '
                         f"{with_dep}")
+    problems += exercises.long_lines(code)
+    problems += exercises.exercise_layout(code)
     return problems
 
 
@@ -134,6 +140,7 @@ def check(names=(), save_dir=None):
             runs.append(outputs_of(nb))
             if attempt == 1:
                 reporter.report(f"expected numbers {path.name}", expected.compare(path, nb))
+                reporter.report(f"exercises {path.name}", exercises.exercise_verdicts(nb))
             if attempt == 1 and save_dir:
                 save_dir.mkdir(parents=True, exist_ok=True)
                 nbformat.write(nb, save_dir / path.name)

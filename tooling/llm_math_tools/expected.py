@@ -21,7 +21,7 @@ import json
 import re
 
 from . import NOTEBOOKS, kernel
-from .rule import _text
+from .rule import as_str
 
 EXPECTED_DIR = NOTEBOOKS / "expected"
 RELATIVE = 1e-4
@@ -32,20 +32,25 @@ def path_for(notebook_path):
     return EXPECTED_DIR / f"{notebook_path.stem}.json"
 
 
+def shown_text(cell):
+    """The text an executed code cell showed: its plain-text results and stdout, figures aside."""
+    parts = []
+    for output in cell.get("outputs", []):
+        kind = output.get("output_type")
+        if kind == "stream" and output.get("name") == "stdout":
+            parts.append(as_str(output.get("text")))
+        elif kind in ("execute_result", "display_data"):
+            data = output.get("data", {})
+            if "image/svg+xml" not in data and "text/plain" in data:
+                parts.append(as_str(data["text/plain"]))
+    return "".join(parts).strip()
+
+
 def shown(nb):
     """{cell id: the text it showed} for every code cell that showed text."""
     result = {}
     for cell in kernel.code_cells(nb):
-        parts = []
-        for output in cell.get("outputs", []):
-            kind = output.get("output_type")
-            if kind == "stream" and output.get("name") == "stdout":
-                parts.append(_text(output.get("text")))
-            elif kind in ("execute_result", "display_data"):
-                data = output.get("data", {})
-                if "image/svg+xml" not in data and "text/plain" in data:
-                    parts.append(_text(data["text/plain"]))
-        text = "".join(parts).strip()
+        text = shown_text(cell)
         if text:
             result[cell.get("id")] = text
     return result

@@ -25,13 +25,13 @@ DISPLAY_TYPES = ("Chart {", "Grid {", "Figure {", "Table {")
 EXPECTED_TAG = "raises-exception"
 
 
-def _text(value):
+def as_str(value):
     """nbformat keeps multi-line strings either as one string or as a list of lines."""
     return "".join(value) if isinstance(value, list) else (value or "")
 
 
 def _first_lines(source, n=3):
-    return "\n".join("    | " + line for line in _text(source).splitlines()[:n])
+    return "\n".join("    | " + line for line in as_str(source).splitlines()[:n])
 
 
 def debug_text_instead_of_figure(outputs):
@@ -39,7 +39,7 @@ def debug_text_instead_of_figure(outputs):
     for output in outputs:
         if output.get("output_type") != "execute_result":
             continue
-        text = _text(output.get("data", {}).get("text/plain", "")).lstrip()
+        text = as_str(output.get("data", {}).get("text/plain", "")).lstrip()
         kind = next((t[:-2] for t in DISPLAY_TYPES if text.startswith(t)), None)
         if kind:
             return kind
@@ -49,7 +49,7 @@ def debug_text_instead_of_figure(outputs):
 
 
 def _stderr(outputs):
-    return "".join(_text(o.get("text")) for o in outputs
+    return "".join(as_str(o.get("text")) for o in outputs
                    if o.get("output_type") == "stream" and o.get("name") == "stderr")
 
 

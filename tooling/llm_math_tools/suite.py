@@ -2,9 +2,12 @@
 
 1. the tooling's own tests (tooling/tests: the cell-failure rule on made-up cells)
 2. the crate: unit tests and doctests, without and with the `tables` feature
-3. every notebook twice in the real kernel, with format and recovery checks
-   (`checks`); the executed notebooks of the first run are kept
-4. real clients (unless `browser` is false): the HTML export of those executed
+3. every notebook twice in the real kernel, with format, expected-number,
+   exercise and recovery checks (`checks`); the executed notebooks of the
+   first run are kept
+4. the perturbation test (`perturb`): the play cells' float literals ×1.1,
+   each cell on its own and then all at once; no cell may break
+5. real clients (unless `browser` is false): the HTML export of those executed
    notebooks, the site checked as files and in headless Chromium
    (tests/browser/site.mjs), and JupyterLab driven by Playwright
    (tests/browser/lab.mjs)
@@ -17,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import ROOT, VENV, checks, export, install
+from . import ROOT, VENV, checks, export, install, perturb
 from .report import Steps, say
 
 
@@ -47,6 +50,9 @@ def test(browser=True):
         what = "Every notebook twice in the real Jupyter kernel: format, identical runs, recovery probes"
         steps.step(what)
         stage(steps, what, checks.check(save_dir=executed))
+        what = "Perturbation: every play cell's floats ×1.1 on their own, then all at once; no cell may break"
+        steps.step(what)
+        stage(steps, what, perturb.perturb())
         if browser:
             install.browser(steps)
             what = "Real clients: the HTML export of the notebooks executed above (no third execution)"
