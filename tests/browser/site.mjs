@@ -75,7 +75,9 @@ const inspect = () => {
     // A solution's code sits closed behind <details>: none of it is visible until opened.
     solutions: [...document.querySelectorAll('details.llm-math-solution')].map((d) => ({
       open: d.open,
-      codeVisible: [...d.querySelectorAll('.jp-InputArea-editor')].some((el) => el.getBoundingClientRect().height > 0),
+      // checkVisibility: a closed <details> hides its content with content-visibility, which
+      // getBoundingClientRect does not see.
+      codeVisible: [...d.querySelectorAll('.jp-InputArea-editor')].some((el) => el.checkVisibility()),
     })),
     figures,
   };
