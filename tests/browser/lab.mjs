@@ -195,12 +195,13 @@ try {
       const panel = window.jupyterapp.shell.currentWidget;
       const cell = panel.content.widgets[index];
       const source = cell.model.sharedModel.getSource();
-      if (!source.includes('60f64')) return false;
-      cell.model.sharedModel.setSource(source.replace('60f64', '90f64')); // rotate by 90° instead of 60°
+      const angle = 'let degrees: f64 = 60.0;';
+      if (!source.includes(angle)) return false;
+      cell.model.sharedModel.setSource(source.replace(angle, 'let degrees: f64 = 90.0;')); // rotate by 90° instead of 60°
       panel.content.activeCellIndex = index;
       return true;
     }, rotation.index);
-    if (!edited) throw new Error('the rotation cell no longer contains 60f64; update this test');
+    if (!edited) throw new Error('the rotation cell no longer sets `let degrees: f64 = 60.0;`; update this test');
     await page.evaluate(() => window.jupyterapp.commands.execute('notebook:run-all-below'));
     const counts = before.map((c, i) => (i >= ROTATION_CELL - 1 ? c.count : -1));
     await waitFor('the edited cell and the cells below to finish', () => finished(page, counts), RUN_TIMEOUT_MS);
