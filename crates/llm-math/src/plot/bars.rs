@@ -4,7 +4,7 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::frame::{Area, Lines, Mesh, categories, decimals, frame, segment_label};
+use super::frame::{Area, Lines, Mesh, axis_range, categories, decimals, frame, segment_label};
 use super::layers::Bars;
 use super::{Chart, PALETTE, plot_err};
 use crate::error::Result;
@@ -28,7 +28,8 @@ pub(super) fn draw(area: &Area, chart: &Chart, bars: &Bars) -> Result<()> {
         x_format: Some(&x_format),
         y_format: None,
     };
-    let mut plot = frame(area, chart, categories(n), low..high, mesh)?;
+    let y = axis_range(chart, "y axis", low, high, false)?;
+    let mut plot = frame(area, chart, categories(n), y, mesh)?;
     let color = PALETTE[0];
     plot.draw_series(values.iter().enumerate().map(|(i, &v)| {
         let mut bar = Rectangle::new([(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), v)], color.filled());

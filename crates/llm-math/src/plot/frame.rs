@@ -7,7 +7,8 @@ use plotters::coord::types::RangedCoordusize;
 use plotters::prelude::*;
 
 use super::{Chart, plot_err};
-use crate::error::Result;
+use crate::display::Readable;
+use crate::error::{Error, Result};
 
 /// Where a chart is drawn: a whole figure or one panel of a grid.
 pub(super) type Area<'b> = DrawingArea<SVGBackend<'b>, Shift>;
@@ -79,6 +80,41 @@ where
     }
     style.draw().map_err(plot_err)?;
     Ok(framed)
+}
+
+/// The range `lo..hi` of one axis, checked before plotters sees it: both ends
+/// finite, `lo < hi`, a width that is itself finite (plotters' tick search
+/// never ends on an infinite span), and on a logarithmic axis a lower end of
+/// at least the smallest normal f64 (a subnormal one never ends either).
+pub(super) fn axis_range(chart: &Chart, axis: &'static str, lo: f64, hi: f64, log: bool) -> Result<std::ops::Range<f64>> {
+    let bad = |why: String| Err(Error::invalid(axis, &chart.title, why));
+    if !(lo.is_finite() && hi.is_finite()) {
+        return bad(format!(
+            "the axis would run from {} to {}: every value drawn and every fixed range must be finite numbers",
+            lo.readable(),
+            hi.readable()
+        ));
+    }
+    if lo >= hi {
+        return bad(format!("the axis would run from {} to {}: its start must be below its end", lo.readable(), hi.readable()));
+    }
+    if !(hi - lo).is_finite() {
+        return bad(format!(
+            "the axis would run from {} to {}, a span too wide for an f64 (a diverged loss?); \
+             clip the values, or use a logarithmic axis for positive ones",
+            lo.readable(),
+            hi.readable()
+        ));
+    }
+    if log && lo < f64::MIN_POSITIVE {
+        return bad(format!(
+            "a logarithmic axis cannot start at {}: values below {} (the smallest normal f64) cannot be drawn; \
+             start the data higher",
+            lo.readable(),
+            f64::MIN_POSITIVE.readable()
+        ));
+    }
+    Ok(lo..hi)
 }
 
 /// The colour of the finer grid lines.

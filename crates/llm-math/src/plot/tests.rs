@@ -245,3 +245,45 @@ fn error_io() {
     let e = Chart::new("x").line("", &[0.0, 1.0], &[0.0, 1.0]).save("/nonexistent-dir/x.svg").unwrap_err();
     assert!(matches!(e, Error::Io { ref path, .. } if path == "/nonexistent-dir/x.svg"));
 }
+
+/// Renders `chart` on another thread and fails if it takes more than 20 s
+/// (an endless tick search used to hang the learner's kernel); returns the
+/// error message, or `None` if it drew.
+fn render_within_time_limit(chart: Chart) -> Option<String> {
+    let (sent, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sent.send(chart.render().err().map(|e| e.to_string()));
+    });
+    received.recv_timeout(std::time::Duration::from_secs(20)).expect("rendering hung (no answer within 20 s)")
+}
+
+#[test]
+fn axes_whose_span_overflows_are_refused_not_drawn_forever() {
+    let cases = [
+        ("a diverged loss curve", Chart::new("loss").line("loss", &[0.0, 1.0], &[0.0, 1.75e308])),
+        ("an infinite fixed range", Chart::new("r").y_range(0.0, f64::INFINITY).line("l", &[0.0, 1.0], &[0.0, 1.0])),
+        ("bars at both ends of f64", Chart::new("b").bars(&["a", "b"], &[1e308, -1e308])),
+        ("a histogram over all of f64", Chart::new("h").histogram("v", &[-1e308, 1e308], 10)),
+    ];
+    for (what, chart) in cases {
+        let message = render_within_time_limit(chart).unwrap_or_else(|| panic!("{what}: drawn without an error"));
+        assert!(message.contains("axis") && (message.contains("finite") || message.contains("too wide")), "{what}: {message}");
+    }
+}
+
+#[test]
+fn a_nan_range_is_an_error_not_a_panic() {
+    let message = render_within_time_limit(Chart::new("n").x_range(f64::NAN, f64::NAN).line("l", &[0.0, 1.0], &[0.0, 1.0]));
+    assert!(message.is_some_and(|m| m.contains("x axis") && m.contains("finite")));
+    let message = render_within_time_limit(Chart::new("n").x_range(2.0, 1.0).line("l", &[0.0, 1.0], &[0.0, 1.0]));
+    assert!(message.is_some_and(|m| m.contains("start must be below its end")));
+}
+
+#[test]
+fn a_log_axis_reaching_subnormal_values_is_refused_not_drawn_forever() {
+    let chart = Chart::new("decay").log_y().function("e^-x", 0.0, 745.0, |x| (-x).exp());
+    let message = render_within_time_limit(chart).expect("a subnormal lower end must be refused");
+    assert!(message.contains("logarithmic") && message.contains("smallest normal"), "{message}");
+    // Just above the normal range it draws.
+    assert_eq!(render_within_time_limit(Chart::new("decay").log_y().function("e^-x", 0.0, 700.0, |x| (-x).exp())), None);
+}

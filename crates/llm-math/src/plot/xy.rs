@@ -11,7 +11,7 @@ use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 
-use super::frame::{Area, Framed, Lines, Mesh, format_tick, frame};
+use super::frame::{Area, Framed, Lines, Mesh, axis_range, format_tick, frame};
 use super::layers::{Arrows, Contour, Points, XyLayer};
 use super::{Chart, PALETTE, histogram_counts, plot_err};
 use crate::error::{Error, Result};
@@ -63,22 +63,24 @@ impl<'c> Prepared<'c> {
         }
         // A 5 % margin around the data (a factor of 1.2 on a logarithmic axis; none around a contour map).
         let has_contour = layers.iter().any(|l| matches!(l, Ready::Contour(_)));
-        let fit = |v: &[f64], fixed: Option<(f64, f64)>, log: bool| match fixed {
-            Some((a, b)) => a..b,
+        let fit = |axis: &'static str, v: &[f64], fixed: Option<(f64, f64)>, log: bool| match fixed {
+            Some((a, b)) => axis_range(chart, axis, a, b, log),
             None => {
                 let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
                 let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                if has_contour {
-                    lo..hi
+                let (lo, hi) = if has_contour {
+                    (lo, hi)
                 } else if log {
-                    (lo / 1.2)..(hi * 1.2)
+                    (lo / 1.2, hi * 1.2)
                 } else {
                     let pad = if hi > lo { 0.05 * (hi - lo) } else { 0.5_f64.max(lo.abs() * 0.1) };
-                    (lo - pad)..(hi + pad)
-                }
+                    (lo - pad, hi + pad)
+                };
+                axis_range(chart, axis, lo, hi, log)
             }
         };
-        let (x, y) = (fit(&xs, chart.x_range, chart.log_x), fit(&ys, chart.y_range, chart.log_y));
+        let x = fit("x axis", &xs, chart.x_range, chart.log_x)?;
+        let y = fit("y axis", &ys, chart.y_range, chart.log_y)?;
         Ok(Prepared { layers, x, y })
     }
 }
