@@ -378,6 +378,33 @@ impl MultiHeadAttention {
         self.d_model() / self.n_heads
     }
 
+    /// The weights are public, so a learner may replace one: each must still
+    /// be `(d_model, d_model)` and finite, checked here where they are used.
+    fn check_weights(&self) -> Result<()> {
+        let d = self.d_model();
+        let weights = [
+            ("multi-head attention (W_Q)", &self.w_q),
+            ("multi-head attention (W_K)", &self.w_k),
+            ("multi-head attention (W_V)", &self.w_v),
+            ("multi-head attention (W_O)", &self.w_o),
+        ];
+        for (name, w) in weights {
+            if w.shape() != [d, d] {
+                return Err(Error::ShapeMismatch {
+                    op: "multi-head attention: a replaced weight matrix",
+                    left: w.shape().to_vec(),
+                    right: vec![d, d],
+                    rule: "every weight matrix (left) must be (d_model, d_model), d_model taken from W_Q (right)",
+                });
+            }
+            check_finite(name, &w.view())?;
+        }
+        if d % self.n_heads != 0 {
+            return Err(Error::invalid("n_heads", self.n_heads, format!("d_model = {d} must split evenly into the heads")));
+        }
+        Ok(())
+    }
+
     /// Runs the layer on `x`, one token per row, keeping every intermediate.
     ///
     /// Shapes: `x: (T, d_model)` → `output: (T, d_model)`; the mask, if any,
@@ -413,6 +440,7 @@ impl MultiHeadAttention {
             return Err(Error::BadShape { op: "multi-head attention", got: x.shape().to_vec(), expected: "at least one token (row)" });
         }
         check_finite("multi-head attention (X)", &x)?;
+        self.check_weights()?;
         let q = x.dot(&self.w_q); // (T, d_model)·(d_model, d_model) -> (T, d_model)
         let k = x.dot(&self.w_k); // (T, d_model)
         let v = x.dot(&self.w_v); // (T, d_model)
@@ -662,5 +690,21 @@ mod tests {
         let mha = MultiHeadAttention::random(&mut seeded_rng(0), 4, 2).unwrap();
         let err = mha.forward(&Array2::zeros((3, 5)), None).unwrap_err();
         assert!(matches!(err, Error::ShapeMismatch { ref left, ref right, .. } if *left == vec![3, 5] && *right == vec![4, 4]));
+    }
+
+    #[test]
+    fn a_weight_matrix_replaced_by_hand_is_an_error_not_a_panic() {
+        let eye = Array2::<f64>::eye(4);
+        let x = Array2::<f64>::ones((3, 4));
+        let mut mha = MultiHeadAttention::new(eye.clone(), eye.clone(), eye.clone(), eye.clone(), 2).unwrap();
+        mha.w_k = Array2::ones((4, 3)); // a learner swaps in a matrix of another shape
+        let message = mha.forward(&x, None).unwrap_err().to_string();
+        assert!(message.contains("[4, 3]") && message.contains("(d_model, d_model)"), "{message}");
+        mha.w_k = eye.clone();
+        mha.w_o[[0, 0]] = f64::NAN;
+        let message = mha.forward(&x, None).unwrap_err().to_string();
+        assert!(message.contains("W_O"), "{message}");
+        mha.w_o = eye;
+        assert!(mha.forward(&x, None).is_ok());
     }
 }

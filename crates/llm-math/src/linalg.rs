@@ -386,6 +386,15 @@ impl Svd {
         if k == 0 || k > r {
             return Err(Error::invalid("k", k, format!("the rank must be between 1 and {r} (the number of singular values)")));
         }
+        let (u, vt) = (self.u.shape(), self.vt.shape());
+        if u[1] != r || vt[0] != r {
+            return Err(Error::ShapeMismatch {
+                op: "low-rank approximation: U·diag(s)·Vᵀ",
+                left: u.to_vec(),
+                right: vt.to_vec(),
+                rule: "U (left) needs one column and Vᵀ (right) one row per singular value; were they changed by hand?",
+            });
+        }
         let u_k = self.u.slice(ndarray::s![.., ..k]); // (m, k)
         let s_k = self.s.slice(ndarray::s![..k]); // (k,)
         let vt_k = self.vt.slice(ndarray::s![..k, ..]); // (k, n)
@@ -905,5 +914,13 @@ mod tests {
     fn error_non_finite() {
         let e = svd(&[[1.0, f64::NAN]]).unwrap_err();
         assert!(matches!(e, Error::NonFinite { op: "svd", ref index, .. } if index == &vec![0, 1]));
+    }
+
+    #[test]
+    fn an_svd_cut_by_hand_is_an_error_in_low_rank_not_a_panic() {
+        let mut d = svd(&array![[3.0, 0.0], [4.0, 5.0]]).unwrap();
+        d.u = d.u.slice(ndarray::s![.., ..1]).to_owned(); // one column left, two singular values
+        let message = d.low_rank(2).unwrap_err().to_string();
+        assert!(message.contains("one column") && message.contains("[2, 1]"), "{message}");
     }
 }

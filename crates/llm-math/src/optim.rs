@@ -466,8 +466,27 @@ impl Optimizer for Adam {
 /// assert!((c.lr(50) - 0.05).abs() < 1e-15);
 /// # Ok::<(), llm_math::Error>(())
 /// ```
+///
+/// Built only through its constructors, which check every parameter: its
+/// fields are private, so a schedule that would divide by zero (a step decay
+/// every 0 steps, a warmup as long as the whole run) cannot exist:
+/// ```compile_fail
+/// use llm_math::prelude::*;
+/// let never = Schedule::StepDecay { lr: 0.1, every: 0, factor: 0.5 }; // no such public variant
+/// ```
+/// ```
+/// use llm_math::prelude::*;
+/// assert!(Schedule::step_decay(0.1, 0, 0.5).unwrap_err().to_string().contains("every"));
+/// assert!(Schedule::warmup_cosine(0.1, 100, 100).unwrap_err().to_string().contains("warmup"));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Schedule {
+pub struct Schedule {
+    kind: Kind,
+}
+
+/// The schedules and their parameters (checked by `Schedule`'s constructors).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
     /// The same rate at every step.
     Constant {
         /// The rate.
@@ -515,7 +534,7 @@ impl Schedule {
     /// [`Error::InvalidArgument`] unless `lr` is finite and > 0.
     pub fn constant(lr: f64) -> Result<Self> {
         check_lr(lr)?;
-        Ok(Schedule::Constant { lr })
+        Ok(Schedule { kind: Kind::Constant { lr } })
     }
 
     /// `lr(t) = lr₀ · factor^⌊t / every⌋`, e.g. halve every 30 epochs.
@@ -529,7 +548,7 @@ impl Schedule {
             return Err(Error::invalid("every", every, "the rate must stay fixed for at least 1 step between drops"));
         }
         check_factor("factor", factor)?;
-        Ok(Schedule::StepDecay { lr, every, factor })
+        Ok(Schedule { kind: Kind::StepDecay { lr, every, factor } })
     }
 
     /// `lr(t) = lr₀ · γᵗ`.
@@ -540,7 +559,7 @@ impl Schedule {
     pub fn exponential(lr: f64, gamma: f64) -> Result<Self> {
         check_lr(lr)?;
         check_factor("gamma", gamma)?;
-        Ok(Schedule::Exponential { lr, gamma })
+        Ok(Schedule { kind: Kind::Exponential { lr, gamma } })
     }
 
     /// `lr(t) = lr₀ · ½ · (1 + cos(π · min(t, T) / T))` with `T = total`.
@@ -553,7 +572,7 @@ impl Schedule {
         if total == 0 {
             return Err(Error::invalid("total", total, "the schedule must last at least 1 step"));
         }
-        Ok(Schedule::Cosine { lr, total })
+        Ok(Schedule { kind: Kind::Cosine { lr, total } })
     }
 
     /// A linear warmup over `warmup` steps, then cosine annealing to 0 at
@@ -581,17 +600,17 @@ impl Schedule {
                 format!("need 1 ≤ warmup < total (total = {total}) so that some steps are left for the cosine"),
             ));
         }
-        Ok(Schedule::WarmupCosine { lr, warmup, total })
+        Ok(Schedule { kind: Kind::WarmupCosine { lr, warmup, total } })
     }
 
     /// The learning rate at step `t` (counting from 0).
     pub fn lr(&self, t: usize) -> f64 {
-        match *self {
-            Schedule::Constant { lr } => lr,
-            Schedule::StepDecay { lr, every, factor } => lr * factor.powi(exponent(t / every)),
-            Schedule::Exponential { lr, gamma } => lr * gamma.powi(exponent(t)),
-            Schedule::Cosine { lr, total } => lr * half_cosine(t, total),
-            Schedule::WarmupCosine { lr, warmup, total } => {
+        match self.kind {
+            Kind::Constant { lr } => lr,
+            Kind::StepDecay { lr, every, factor } => lr * factor.powi(exponent(t / every)),
+            Kind::Exponential { lr, gamma } => lr * gamma.powi(exponent(t)),
+            Kind::Cosine { lr, total } => lr * half_cosine(t, total),
+            Kind::WarmupCosine { lr, warmup, total } => {
                 if t < warmup {
                     lr * (t + 1) as f64 / warmup as f64
                 } else {
@@ -619,12 +638,12 @@ impl Schedule {
 impl fmt::Display for Schedule {
     /// A short name for legends and titles, e.g. `step decay (×0.5 every 30)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Schedule::Constant { .. } => write!(f, "constant"),
-            Schedule::StepDecay { every, factor, .. } => write!(f, "step decay (×{factor} every {every})"),
-            Schedule::Exponential { gamma, .. } => write!(f, "exponential (×{gamma} per step)"),
-            Schedule::Cosine { .. } => write!(f, "cosine annealing"),
-            Schedule::WarmupCosine { warmup, .. } => write!(f, "warmup ({warmup}) + cosine"),
+        match self.kind {
+            Kind::Constant { .. } => write!(f, "constant"),
+            Kind::StepDecay { every, factor, .. } => write!(f, "step decay (×{factor} every {every})"),
+            Kind::Exponential { gamma, .. } => write!(f, "exponential (×{gamma} per step)"),
+            Kind::Cosine { .. } => write!(f, "cosine annealing"),
+            Kind::WarmupCosine { warmup, .. } => write!(f, "warmup ({warmup}) + cosine"),
         }
     }
 }
@@ -935,7 +954,7 @@ mod tests {
             Schedule::warmup_cosine(0.1, 10, 100).unwrap(),
         ] {
             let v = s.values(120);
-            let start = if matches!(s, Schedule::WarmupCosine { .. }) { 9 } else { 0 };
+            let start = if matches!(s.kind, Kind::WarmupCosine { .. }) { 9 } else { 0 };
             assert!(v.windows(2).into_iter().skip(start).all(|w| w[1] <= w[0]), "{s} rises somewhere");
         }
         assert_eq!(Schedule::warmup_cosine(0.1, 10, 100).unwrap().to_string(), "warmup (10) + cosine");
