@@ -399,7 +399,7 @@ impl MultiHeadAttention {
             }
             check_finite(name, &w.view())?;
         }
-        if d % self.n_heads != 0 {
+        if !d.is_multiple_of(self.n_heads) {
             return Err(Error::invalid("n_heads", self.n_heads, format!("d_model = {d} must split evenly into the heads")));
         }
         Ok(())

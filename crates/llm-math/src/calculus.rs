@@ -358,7 +358,8 @@ pub fn tanh_derivative(x: f64) -> f64 {
 /// assert_eq!((relu(-2.0), relu(0.0), relu(3.0)), (0.0, 0.0, 3.0));
 /// ```
 pub fn relu(x: f64) -> f64 {
-    x.max(0.0)
+    // f64::max would turn a NaN into 0 and hide it; a NaN goes through.
+    if x.is_nan() { x } else { x.max(0.0) }
 }
 
 /// Derivative of [`relu`]: a step.
@@ -376,7 +377,13 @@ pub fn relu(x: f64) -> f64 {
 /// assert_eq!((relu_derivative(-2.0), relu_derivative(0.0), relu_derivative(3.0)), (0.0, 0.0, 1.0));
 /// ```
 pub fn relu_derivative(x: f64) -> f64 {
-    if x > 0.0 { 1.0 } else { 0.0 }
+    if x.is_nan() {
+        x // not a number in, not a number out: never a plausible 0
+    } else if x > 0.0 {
+        1.0
+    } else {
+        0.0
+    }
 }
 
 /// Gaussian error linear unit, the exact form (not the tanh approximation):
@@ -695,5 +702,11 @@ mod tests {
             Error::ShapeMismatch { op: "gradient_check", ref left, ref right, rule: "one analytic partial per input" }
                 if left == &vec![3] && right == &vec![2]
         ));
+    }
+
+    #[test]
+    fn relu_passes_a_nan_through() {
+        assert!(relu(f64::NAN).is_nan() && relu_derivative(f64::NAN).is_nan());
+        assert_eq!((relu(-0.5), relu(2.0), relu_derivative(-0.5), relu_derivative(2.0)), (0.0, 2.0, 0.0, 1.0));
     }
 }

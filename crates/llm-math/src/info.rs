@@ -181,7 +181,15 @@ pub fn cross_entropy_from_logits<'a>(logits: impl AsArray<'a, f64, Ix1>, target:
 pub fn kl_divergence<'a, 'b>(p: impl AsArray<'a, f64, Ix1>, q: impl AsArray<'b, f64, Ix1>) -> Result<f64> {
     let (p, q) = (p.into(), q.into());
     check_pair("kl_divergence", &p, &q)?;
-    Ok(sum_where_p_positive(&p, &q, |pi, qi| pi * (pi / qi).ln()))
+    Ok(sum_where_p_positive(&p, &q, |pi, qi| pi * log_ratio(pi, qi)))
+}
+
+/// `ln(p / q)` for `p > 0`, also where `p / q` overflows (a tiny `q`):
+/// then as `ln p − ln q`, finite for any `q > 0` (ln of the smallest
+/// subnormal is about −744.4). Infinite only for `q = 0`.
+fn log_ratio(p: f64, q: f64) -> f64 {
+    let ratio = p / q;
+    if ratio.is_finite() && ratio > 0.0 { ratio.ln() } else { p.ln() - q.ln() }
 }
 
 // ---------------------------------------------------------------------------
@@ -375,5 +383,13 @@ mod tests {
         assert!(matches!(entropy_bits(&[0.5, 0.6]), Err(Error::NotADistribution { .. })));
         assert!(matches!(cross_entropy(&[0.5, 0.5], &[0.5, 0.4]), Err(Error::NotADistribution { .. })));
         assert!(matches!(kl_divergence(&[0.9, 0.0], &[0.5, 0.5]), Err(Error::NotADistribution { .. })));
+    }
+
+    #[test]
+    fn kl_with_a_subnormal_q_is_finite() {
+        // p / q overflows; ln 1 − ln(5e-324) = 744.44 is the right value.
+        let kl = kl_divergence(&[1.0, 0.0], &[5e-324, 1.0]).unwrap();
+        assert!((kl - 744.4400719213812).abs() < 1e-9, "{kl}");
+        assert_eq!(kl_divergence(&[0.5, 0.5], &[0.0, 1.0]).unwrap(), f64::INFINITY); // q = 0 where p > 0
     }
 }

@@ -10,6 +10,7 @@
 use ndarray::{ArrayView1, AsArray, Ix1};
 use statrs::distribution::{ContinuousCDF, Normal, StudentsT};
 
+use crate::display::Readable;
 use crate::error::{Error, Result, check_finite};
 
 // ---------------------------------------------------------------------------
@@ -173,7 +174,7 @@ pub fn t_test_student<'a, 'b>(a: impl AsArray<'a, f64, Ix1>, b: impl AsArray<'b,
     let df = sa.n + sb.n - 2.0;
     let pooled_var = ((sa.n - 1.0) * sa.var + (sb.n - 1.0) * sb.var) / df;
     let std_err = (pooled_var * (1.0 / sa.n + 1.0 / sb.n)).sqrt();
-    Ok(t_result((sa.mean - sb.mean) / std_err, df))
+    t_result((sa.mean - sb.mean) / std_err, df)
 }
 
 /// Welch's two-sample t-test, which does not assume equal variances; prefer
@@ -210,8 +211,11 @@ pub fn t_test_welch<'a, 'b>(a: impl AsArray<'a, f64, Ix1>, b: impl AsArray<'b, f
     let (sa, sb) = (summarise("t_test_welch", &a)?, summarise("t_test_welch", &b)?);
     check_spread(&a, &b, &sa, &sb)?;
     let (va, vb) = (sa.var / sa.n, sb.var / sb.n); // squared standard errors of each mean
-    let df = (va + vb).powi(2) / (va.powi(2) / (sa.n - 1.0) + vb.powi(2) / (sb.n - 1.0));
-    Ok(t_result((sa.mean - sb.mean) / (va + vb).sqrt(), df))
+    // Welch–Satterthwaite, (va + vb)² / (va²/(nₐ − 1) + vb²/(n_b − 1)), written
+    // with the shares va/(va + vb) so that large variances do not overflow.
+    let (share_a, share_b) = (va / (va + vb), vb / (va + vb));
+    let df = 1.0 / (share_a.powi(2) / (sa.n - 1.0) + share_b.powi(2) / (sb.n - 1.0));
+    t_result((sa.mean - sb.mean) / (va + vb).sqrt(), df)
 }
 
 // ---------------------------------------------------------------------------
@@ -235,8 +239,22 @@ fn summarise(op: &'static str, x: &ArrayView1<f64>) -> Result<Summary> {
         return Err(Error::BadShape { op, got: x.shape().to_vec(), expected: "at least 2 values per sample" });
     }
     check_finite(op, x)?;
-    let mean = x.mean().expect("at least two values");
-    Ok(Summary { n: x.len() as f64, mean, var: x.var(1.0) })
+    let n = x.len() as f64;
+    // Scaled by the largest |x|, so the mean and variance of values near
+    // f64::MAX do not overflow on the way.
+    // A power of two, so scaling is exact.
+    let largest = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let scale = if largest > 0.0 { 2f64.powi(largest.log2().floor() as i32) } else { 1.0 };
+    let scaled = x.mapv(|v| v / scale);
+    let (mean, var) = (scaled.sum() / n * scale, scaled.var(1.0) * scale * scale);
+    if !(mean.is_finite() && var.is_finite()) {
+        return Err(Error::invalid(
+            "sample",
+            x.iter().map(|v| v.readable()).collect::<Vec<_>>().join(", "),
+            "its variance is too large for an f64 (the values spread over more than about 1e154); rescale the data",
+        ));
+    }
+    Ok(Summary { n, mean, var })
 }
 
 fn check_spread(a: &ArrayView1<f64>, b: &ArrayView1<f64>, sa: &Summary, sb: &Summary) -> Result<()> {
@@ -250,11 +268,16 @@ fn check_spread(a: &ArrayView1<f64>, b: &ArrayView1<f64>, sa: &Summary, sb: &Sum
     Ok(())
 }
 
-fn t_result(statistic: f64, df: f64) -> TTest {
-    let t_dist = StudentsT::new(0.0, 1.0, df).expect("df > 0 since each sample has at least 2 values");
+fn t_result(statistic: f64, df: f64) -> Result<TTest> {
+    let why = "the t statistic and its degrees of freedom could not be computed from these samples \
+               (their spreads are too far apart for an f64); rescale the data";
+    if !(statistic.is_finite() && df.is_finite() && df > 0.0) {
+        return Err(Error::invalid("df", df.readable(), why));
+    }
+    let t_dist = StudentsT::new(0.0, 1.0, df).map_err(|_| Error::invalid("df", df.readable(), why))?;
     // sf(|t|) rather than 1 − cdf(|t|): keeps precision for tiny p-values.
     let p_value = (2.0 * t_dist.sf(statistic.abs())).min(1.0);
-    TTest { statistic, df, p_value }
+    Ok(TTest { statistic, df, p_value })
 }
 
 #[cfg(test)]
@@ -419,5 +442,16 @@ mod tests {
             t_test_welch(&[1.0, 2.0], &[f64::INFINITY, 2.0]),
             Err(Error::NonFinite { op: "t_test_welch", .. })
         ));
+    }
+
+    #[test]
+    fn samples_too_spread_for_an_f64_are_an_error_not_a_panic() {
+        let message = t_test_welch(&[1e200, -1e200], &[1.0, 2.0]).unwrap_err().to_string();
+        assert!(message.contains("too large for an f64") && message.contains("1.0e200"), "{message}");
+        assert!(t_test_student(&[1e200, -1e200], &[1.0, 2.0]).is_err());
+        // Large values whose variance still fits work, with the same t as the data scaled down.
+        let r = t_test_welch(&[1e150, 2e150, 3e150], &[4e150, 5e150, 7e150]).unwrap();
+        let small = t_test_welch(&[1.0, 2.0, 3.0], &[4.0, 5.0, 7.0]).unwrap();
+        assert!((r.statistic - small.statistic).abs() < 1e-12 && (r.df - small.df).abs() < 1e-9, "{r:?}");
     }
 }
