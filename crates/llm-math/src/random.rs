@@ -9,6 +9,7 @@ use ndarray::{Array1, Array2};
 use rand::{Rng, RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 
+use crate::display::Readable;
 use crate::error::{Error, Result};
 
 /// The random number generator the notebooks use: ChaCha8, seeded.
@@ -91,10 +92,24 @@ pub fn normal<R: Rng + ?Sized>(rng: &mut R, shape: (usize, usize), mean: f64, st
 /// # Ok::<(), llm_math::Error>(())
 /// ```
 pub fn uniform<R: Rng + ?Sized>(rng: &mut R, shape: (usize, usize), low: f64, high: f64) -> Result<Array2<f64>> {
-    if !(low.is_finite() && high.is_finite() && low < high) {
-        return Err(Error::invalid("high", high, format!("need finite bounds with low < high (low = {low})")));
+    if !low.is_finite() {
+        return Err(Error::invalid("low", low.readable(), "the lower bound must be a finite number"));
     }
-    Ok(Array2::from_shape_simple_fn(shape, || rng.random_range(low..high)))
+    if !high.is_finite() {
+        return Err(Error::invalid("high", high.readable(), "the upper bound must be a finite number"));
+    }
+    if low >= high {
+        return Err(Error::invalid("high", high.readable(), format!("must be above low = {}", low.readable())));
+    }
+    if (high - low).is_finite() {
+        return Ok(Array2::from_shape_simple_fn(shape, || rng.random_range(low..high)));
+    }
+    // A span wider than f64::MAX (e.g. -1e308..1e308): mix the two ends,
+    // which never overflows, and keep the result below `high`.
+    Ok(Array2::from_shape_simple_fn(shape, || {
+        let u: f64 = rng.random();
+        (low * (1.0 - u) + high * u).min(high.next_down())
+    }))
 }
 
 #[cfg(test)]
@@ -138,5 +153,18 @@ mod tests {
         assert!(matches!(normal(&mut seeded_rng(0), (1, 1), 0.0, -1.0), Err(Error::InvalidArgument { name: "std", .. })));
         assert!(matches!(normal(&mut seeded_rng(0), (1, 1), f64::NAN, 1.0), Err(Error::InvalidArgument { name: "mean", .. })));
         assert!(matches!(uniform(&mut seeded_rng(0), (1, 1), 1.0, 1.0), Err(Error::InvalidArgument { name: "high", .. })));
+    }
+
+    #[test]
+    fn uniform_over_all_of_f64_draws_and_bad_bounds_blame_the_right_one() {
+        let mut rng = seeded_rng(7);
+        let x = uniform(&mut rng, (50, 4), -1e308, 1e308).unwrap();
+        assert!(x.iter().all(|v| v.is_finite() && (-1e308..1e308).contains(v)));
+        assert!(x.iter().any(|v| *v < -1e307) && x.iter().any(|v| *v > 1e307)); // both halves are reached
+        let mut blamed = |low: f64, high: f64| match uniform(&mut rng, (1, 1), low, high) {
+            Err(Error::InvalidArgument { name, .. }) => name,
+            other => panic!("expected an error, got {other:?}"),
+        };
+        assert_eq!((blamed(f64::NAN, 1.0), blamed(0.0, f64::INFINITY), blamed(2.0, 1.0)), ("low", "high", "high"));
     }
 }
