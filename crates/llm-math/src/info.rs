@@ -16,6 +16,7 @@ use std::borrow::Cow;
 
 use ndarray::{ArrayView1, AsArray, Ix1};
 
+use crate::display::Readable;
 use crate::error::{Error, Result, check_same_len};
 use crate::probability::{DEFAULT_TOLERANCE, check_logits, check_probs, max_and_log_total};
 
@@ -122,7 +123,9 @@ pub fn cross_entropy<'a, 'b>(p: impl AsArray<'a, f64, Ix1>, q: impl AsArray<'b, 
 /// # Errors
 /// [`Error::BadShape`] for empty logits; [`Error::NonFinite`] for NaN or
 /// infinite logits; [`Error::InvalidArgument`] (named `target`) if
-/// `target >= k`.
+/// `target >= k`, or (named `logits`) if the loss itself is beyond the
+/// largest f64 (the target's logit is more than about 1.8e308 below the
+/// largest): an error, not an infinity that looks like a result.
 ///
 /// # Examples
 /// ```
@@ -148,7 +151,16 @@ pub fn cross_entropy_from_logits<'a>(logits: impl AsArray<'a, f64, Ix1>, target:
     let entries = logits.as_slice().map_or_else(|| Cow::Owned(logits.to_vec()), Cow::Borrowed);
     let (max, log_total) = max_and_log_total(&entries);
     // Add the two non-negative parts last: no cancellation, and never below 0.
-    Ok((max - logits[target]) + log_total)
+    let loss = (max - logits[target]) + log_total;
+    if !loss.is_finite() {
+        return Err(Error::invalid(
+            "logits",
+            format!("max {} and target logit {}", max.readable(), logits[target].readable()),
+            "the loss (max − target logit, about their difference) is larger than an f64 can hold; \
+             logits this far apart come from a diverged model",
+        ));
+    }
+    Ok(loss)
 }
 
 /// Kullback–Leibler divergence of `Q` from `P`, in nats: the extra surprise
@@ -391,5 +403,13 @@ mod tests {
         let kl = kl_divergence(&[1.0, 0.0], &[5e-324, 1.0]).unwrap();
         assert!((kl - 744.4400719213812).abs() < 1e-9, "{kl}");
         assert_eq!(kl_divergence(&[0.5, 0.5], &[0.0, 1.0]).unwrap(), f64::INFINITY); // q = 0 where p > 0
+    }
+
+    #[test]
+    fn a_loss_beyond_f64_is_an_error_not_an_infinity() {
+        let message = cross_entropy_from_logits(&[-1e308, 1e308], 0).unwrap_err().to_string();
+        assert!(message.contains("larger than an f64") && message.contains("1.0e308"), "{message}");
+        // Far apart but representable: the exact difference.
+        assert_eq!(cross_entropy_from_logits(&[-1e307, 1e307], 0).unwrap(), 2e307);
     }
 }
