@@ -79,7 +79,8 @@ def scale_floats(source, factor):
 def crate_error_patterns(path=ERROR_RS):
     """Regexes for the crate's error messages, from the `#[error("...")]` attributes of its Error."""
     patterns = []
-    for template in re.findall(r'#\[error\("((?:\\.|[^"\\])*)"\)\]', path.read_text(encoding="utf-8")):
+    # `#[error("...")]`, possibly over several lines and with format arguments after the text.
+    for template in re.findall(r'#\[error\(\s*"((?:\\.|[^"\\])*)"[^\]]*\)\]', path.read_text(encoding="utf-8")):
         template = template.replace('\\"', '"')
         parts = re.split(r"\{[^{}]*\}", template)
         patterns.append(re.compile(".+?".join(re.escape(p) for p in parts), re.S))

@@ -2,7 +2,7 @@
 
 import unittest
 
-from llm_math_tools.perturb import crate_error_patterns, float_literals, scale_floats
+from llm_math_tools.perturb import ERROR_RS, crate_error_patterns, float_literals, scale_floats
 
 
 class FloatLiterals(unittest.TestCase):
@@ -36,6 +36,8 @@ class CrateErrors(unittest.TestCase):
         ]:
             self.assertTrue(any(p.search(message) for p in patterns), message)
         self.assertFalse(any(p.search("thread 'main' panicked at src/lib.rs:1:1: assertion failed") for p in patterns))
+        # Every #[error(...)] of error.rs is read, also those written over several lines with arguments.
+        self.assertEqual(len(patterns), ERROR_RS.read_text(encoding="utf-8").count("#[error("))
 
 
 if __name__ == "__main__":

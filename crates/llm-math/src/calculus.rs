@@ -662,7 +662,7 @@ mod tests {
             assert!(matches!(numerical_gradient(square_of_sum, &[1.0, 2.0], h), Err(Error::InvalidArgument { name: "h", .. })));
         }
         let e = central_difference(f64::sin, 1.0, 0.0).unwrap_err();
-        assert!(matches!(e, Error::InvalidArgument { name: "h", ref value, .. } if value == "0"));
+        assert!(matches!(e, Error::InvalidArgument { name: "h", ref value, .. } if value == "0.0"));
     }
 
     #[test]

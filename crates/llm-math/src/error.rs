@@ -6,7 +6,6 @@
 //! the cell can be fixed without reading this crate's source. In a notebook it
 //! costs one `?`.
 
-use std::fmt;
 
 /// Everything that can go wrong in `llm-math`.
 ///
@@ -62,7 +61,10 @@ pub enum Error {
     },
     /// A vector that should be a probability distribution but does not sum to
     /// 1 (within the stated tolerance).
-    #[error("not a probability distribution: the probabilities sum to {sum}, not 1 (tolerance {tolerance}); normalise them, e.g. with softmax")]
+    #[error(
+        "not a probability distribution: the probabilities sum to {}, not 1 (tolerance {}); normalise them, e.g. with softmax",
+        shown(.sum), shown(.tolerance)
+    )]
     NotADistribution {
         /// What the entries add up to.
         sum: f64,
@@ -70,7 +72,7 @@ pub enum Error {
         tolerance: f64,
     },
     /// An input containing NaN or an infinity where a finite number is needed.
-    #[error("{op} needs finite numbers, but its input contains {value} at index {index:?}")]
+    #[error("{op} needs finite numbers, but its input contains {} at index {index:?}", shown(.value))]
     NonFinite {
         /// The operation that was attempted.
         op: &'static str,
@@ -116,10 +118,46 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// Shorthand for [`Error::InvalidArgument`].
-    pub(crate) fn invalid(name: &'static str, value: impl fmt::Display, why: impl Into<String>) -> Self {
-        Error::InvalidArgument { name, value: value.to_string(), why: why.into() }
+    /// Shorthand for [`Error::InvalidArgument`]; a float value is written
+    /// readably (`1.0e-200`, not 200 digits).
+    pub(crate) fn invalid(name: &'static str, value: impl ShownValue, why: impl Into<String>) -> Self {
+        Error::InvalidArgument { name, value: value.shown(), why: why.into() }
     }
+}
+
+/// How a value is written in an error message: floats readably (6
+/// significant digits, `1.0e-9` rather than `0.000000001`), everything else
+/// as it displays.
+pub(crate) trait ShownValue {
+    fn shown(&self) -> String;
+}
+
+impl ShownValue for f64 {
+    fn shown(&self) -> String {
+        shown(self)
+    }
+}
+
+macro_rules! shown_as_display {
+    ($($t:ty),*) => {$(
+        impl ShownValue for $t {
+            fn shown(&self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+shown_as_display!(usize, u64, u32, i64, i32, bool, str, String);
+
+impl<T: ShownValue + ?Sized> ShownValue for &T {
+    fn shown(&self) -> String {
+        (**self).shown()
+    }
+}
+
+/// A float as error messages write it.
+fn shown(value: &f64) -> String {
+    crate::display::Readable::readable(value)
 }
 
 /// Returns [`Error::ShapeMismatch`] unless two vectors have the same length

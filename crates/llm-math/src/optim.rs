@@ -882,7 +882,7 @@ mod tests {
         assert_eq!(name(Schedule::cosine(0.1, 0).unwrap_err()), "total");
         assert_eq!(name(Schedule::warmup_cosine(0.1, 100, 100).unwrap_err()), "warmup");
         assert_eq!(name(Schedule::constant(f64::INFINITY).unwrap_err()), "lr");
-        assert!(Sgd::new(0.0).unwrap_err().to_string().starts_with("invalid argument `lr` = 0: "));
+        assert!(Sgd::new(0.0).unwrap_err().to_string().starts_with("invalid argument `lr` = 0.0: "));
     }
 
     #[test]
