@@ -171,6 +171,9 @@ pub fn scaled_dot_product_attention<'a, 'b, 'c>(
 
     let d_k = q.ncols() as f64;
     let scores = q.dot(&k.t()) / d_k.sqrt(); // (T, d_k)·(d_k, S) -> (T, S)
+    // Finite Q and K can still give infinite scores (entries near 1e154 and
+    // up); softmax would turn them into NaN weights.
+    check_finite("attention scores Q·Kᵀ/√d_k (too large for an f64: scale Q and K down)", &scores.view())?;
     let weights = masked_softmax_rows(&scores.view(), allowed.as_ref())?; // (T, S)
     let output = weights.dot(&v); // (T, S)·(S, d_v) -> (T, d_v)
     Ok(Attention { scores, weights, output })
@@ -706,5 +709,12 @@ mod tests {
         assert!(message.contains("W_O"), "{message}");
         mha.w_o = eye;
         assert!(mha.forward(&x, None).is_ok());
+    }
+
+    #[test]
+    fn scores_that_overflow_are_an_error_not_nan_weights() {
+        let q = array![[1e200, 1e200]];
+        let message = scaled_dot_product_attention(&q, &q, &q, None).unwrap_err().to_string();
+        assert!(message.contains("attention scores") && message.contains("inf"), "{message}");
     }
 }

@@ -502,7 +502,8 @@ pub struct Pca {
 ///
 /// # Errors
 /// Those of [`covariance`]; [`Error::InvalidArgument`] if `k` is 0 or more
-/// than `d`.
+/// than `d`, or (named `x`) if the data have no variance at all (every row
+/// the same): there is nothing to explain, so no ratios that sum to 1.
 ///
 /// # Examples
 /// ```
@@ -525,7 +526,14 @@ pub fn pca<'a>(x: impl AsArray<'a, f64, Ix2>, k: usize) -> Result<Pca> {
     // Rounding can leave tiny negative variances; a variance cannot be negative.
     let explained_variance = eig.values.mapv(|v| v.max(0.0)); // (d,)
     let total: f64 = explained_variance.sum();
-    let explained_variance_ratio = if total > 0.0 { &explained_variance / total } else { Array1::zeros(d) };
+    if !(total > 0.0) {
+        return Err(Error::invalid(
+            "x",
+            format!("{} rows, all the same", x.nrows()),
+            "the data have no variance, so PCA has no direction to find and no ratios that sum to 1",
+        ));
+    }
+    let explained_variance_ratio = &explained_variance / total;
     let components = eig.vectors.slice(ndarray::s![.., ..k]).t().to_owned(); // (d, k)ᵀ -> (k, d)
     let mean = x.mean_axis(Axis(0)).expect("covariance checked n ≥ 2"); // (d,)
     let projected = (&x - &mean).dot(&components.t()); // (n, d) · (d, k) -> (n, k)
@@ -922,5 +930,11 @@ mod tests {
         d.u = d.u.slice(ndarray::s![.., ..1]).to_owned(); // one column left, two singular values
         let message = d.low_rank(2).unwrap_err().to_string();
         assert!(message.contains("one column") && message.contains("[2, 1]"), "{message}");
+    }
+
+    #[test]
+    fn pca_of_constant_data_is_an_error_not_ratios_that_do_not_sum_to_1() {
+        let message = pca(&array![[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]], 1).unwrap_err().to_string();
+        assert!(message.contains("no variance"), "{message}");
     }
 }
