@@ -526,7 +526,7 @@ pub fn pca<'a>(x: impl AsArray<'a, f64, Ix2>, k: usize) -> Result<Pca> {
     // Rounding can leave tiny negative variances; a variance cannot be negative.
     let explained_variance = eig.values.mapv(|v| v.max(0.0)); // (d,)
     let total: f64 = explained_variance.sum();
-    if !(total > 0.0) {
+    if total.is_nan() || total <= 0.0 {
         return Err(Error::invalid(
             "x",
             format!("{} rows, all the same", x.nrows()),
