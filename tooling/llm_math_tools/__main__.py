@@ -11,6 +11,7 @@ The scripts in scripts/ call these; they are also handy on their own:
   expected [NOTEBOOK ...] [--executed DIR]
                                     rewrite notebooks/expected/ from a run (review the diff)
   perturb [NOTEBOOK ...]            the perturbation test (floats ×1.1 per cell, then all at once)
+  many                              many kernels at once: 4 notebooks together, cold then warm cache
 NOTEBOOK selects notebooks whose file name contains it, e.g. 03.
 """
 
@@ -47,6 +48,7 @@ def main(argv):
     p.add_argument("--executed", type=Path, help="take the executed notebooks from this folder instead of running them")
     p = commands.add_parser("perturb", help="the perturbation test")
     p.add_argument("notebooks", nargs="*")
+    commands.add_parser("many", help="many kernels at once, cold then warm cache")
     args = parser.parse_args(argv)
 
     # The project's kernel, registered inside the venv, for nbclient and every child process.
@@ -70,6 +72,9 @@ def main(argv):
     if args.command == "perturb":
         from .perturb import perturb
         return perturb(args.notebooks)
+    if args.command == "many":
+        from .concurrent import many
+        return many()
     if args.command == "warm":
         from .warm import warm
         return warm(args.notebooks)

@@ -33,7 +33,7 @@ def code_cells(nb):
     return [c for c in nb.cells if c.cell_type == "code"]
 
 
-def execute(nb, name, then=None):
+def execute(nb, name, then=None, quiet=False):
     """Executes every code cell of `nb` in order in a fresh kernel, printing each cell's time.
 
     Outputs land in `nb`. Cells are never stopped at the first failure (the
@@ -59,7 +59,8 @@ def execute(nb, name, then=None):
                 continue
             started = time.monotonic()
             client.execute_cell(cell, index)
-            say(f"  {name}: cell {code.index(cell) + 1}/{len(code)} ({time.monotonic() - started:.1f} s)")
+            if not quiet:
+                say(f"  {name}: cell {code.index(cell) + 1}/{len(code)} ({time.monotonic() - started:.1f} s)")
         if then:
             def run(source):
                 # nbclient stores the executed cell back at its index, so the

@@ -7,7 +7,9 @@
    first run are kept
 4. the perturbation test (`perturb`): the play cells' float literals ×1.1,
    each cell on its own and then all at once; no cell may break
-5. real clients (unless `browser` is false): the HTML export of those executed
+5. many kernels at once (`concurrent`): four notebooks together, with a cold
+   and then a warm shared build cache, each showing its expected numbers
+6. real clients (unless `browser` is false): the HTML export of those executed
    notebooks, the site checked as files and in headless Chromium
    (tests/browser/site.mjs), and JupyterLab driven by Playwright
    (tests/browser/lab.mjs)
@@ -20,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import ROOT, VENV, checks, export, install, perturb
+from . import ROOT, VENV, checks, concurrent, export, install, perturb
 from .report import Steps, say
 
 
@@ -53,6 +55,9 @@ def test(browser=True):
         what = "Perturbation: every play cell's floats ×1.1 on their own, then all at once; no cell may break"
         steps.step(what)
         stage(steps, what, perturb.perturb())
+        what = "Many kernels at once: 4 notebooks together, cold then warm build cache (a temporary one)"
+        steps.step(what)
+        stage(steps, what, concurrent.many())
         if browser:
             install.browser(steps)
             what = "Real clients: the HTML export of the notebooks executed above (no third execution)"

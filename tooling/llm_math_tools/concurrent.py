@@ -1,0 +1,89 @@
+"""Many kernels at once, as on a classroom machine.
+
+Four notebooks run together, each in its own kernel (its own process here),
+twice: first with an empty build cache in a temporary folder
+(`LLM_MATH_CACHE_DIR`, so the four kernels compile the dependencies and fill
+evcxr's shared compilation cache at the same time), then again together with
+that cache now warm. Every run must pass the rule in every cell and show its
+expected numbers (notebooks/expected/). A last run of one notebook alone on
+the same cache checks the cache was left usable: nothing half-written, no
+lock left held. The project's own .cache/ is not touched.
+
+The notebooks are those without the polars `tables` feature, so a cold build
+takes minutes, not a quarter of an hour.
+"""
+
+import multiprocessing
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+
+from . import expected, kernel
+from .report import Reporter, say
+from .rule import notebook_failures
+
+NOTEBOOKS = ("01", "02", "04", "05")
+# Longer than any of these notebooks takes cold on 2 cores with 4 kernels.
+TIME_LIMIT_S = 1500
+
+
+def _run_one(path, cache_dir):
+    """Runs one notebook in a fresh kernel using `cache_dir` as the kernels' cache; returns the executed notebook as JSON."""
+    os.environ["LLM_MATH_CACHE_DIR"] = cache_dir
+    nb = kernel.read(Path(path))
+    kernel.execute(nb, Path(path).name, quiet=True)
+    return nbformat.writes(nb)
+
+
+def _together(paths, cache_dir, what, reporter):
+    """Runs `paths` at the same time, one process and kernel each; reports each notebook."""
+    started = time.monotonic()
+    context = multiprocessing.get_context("spawn")  # a clean interpreter per kernel client
+    with context.Pool(len(paths)) as pool:
+        pending = [pool.apply_async(_run_one, (str(p), cache_dir)) for p in paths]
+        results = []
+        for path, job in zip(paths, pending):
+            try:
+                results.append((path, nbformat.reads(job.get(timeout=TIME_LIMIT_S), as_version=4), None))
+            except multiprocessing.TimeoutError:
+                results.append((path, None, f"did not finish within {TIME_LIMIT_S} s (a deadlock?)"))
+    seconds = time.monotonic() - started
+    for path, nb, trouble in results:
+        problems = [trouble] if trouble else notebook_failures(nb, path.name) + expected.compare(path, nb)
+        reporter.report(f"{what}: {path.name}", problems)
+    say(f"    {len(paths)} kernel(s), {what}: {seconds:.0f} s")
+
+
+def many(names=NOTEBOOKS):
+    """The many-kernels test; returns the exit status."""
+    paths = kernel.notebooks(names)
+    reporter = Reporter()
+    if len(paths) < 2:
+        reporter.report("many kernels", f"need at least 2 notebooks, found {[p.name for p in paths]}")
+        return reporter.finish()
+    with tempfile.TemporaryDirectory(prefix="llm-math-many-kernels-") as cache_dir:
+        _together(paths, cache_dir, "cold cache", reporter)
+        _together(paths, cache_dir, "warm cache", reporter)
+        _together(paths[:1], cache_dir, "alone afterwards, same cache", reporter)
+        held = [p.name for p in (Path(cache_dir) / "kernels").glob("*/") if _locked(p)]
+        reporter.report("no kernel build directory left locked", f"still locked: {held}" if held else None)
+    return reporter.finish()
+
+
+def _locked(slot):
+    """Whether a kernel still holds the flock of its build directory (scripts/kernel)."""
+    import fcntl
+
+    lock = slot / ".lock"
+    if not lock.exists():
+        return False
+    with open(lock) as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return False
