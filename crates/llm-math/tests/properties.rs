@@ -641,7 +641,9 @@ proptest! {
                 }
                 Err(err) => good_error(&err)?,
             }
-            let moderate = |t: f64| t.is_finite() && t.abs() <= 10.0;
+            // Gradients of x near 0 (|x| < 1e-100) can truly exceed f64 (e.g. d(x⁻¹)/dx at 1e-300):
+            // left out, see the report (bug_value_*_infinite_gradient).
+            let moderate = |t: f64| t.is_finite() && t.abs() <= 10.0 && (t == 0.0 || t.abs() >= 1e-100);
             for (i, o) in outs.iter().enumerate() {
                 o.backward();
                 let _ = format!("{o:?}");
@@ -686,6 +688,9 @@ proptest! {
         // such values are replaced by 1e6 here.
         let tame = |v: &f64| if huge(&[*v]) { 1e6f64.copysign(*v) } else { *v };
         let (xs, ys, m, lo, hi) = (xs.iter().map(tame).collect::<Vec<_>>(), ys.iter().map(tame).collect::<Vec<_>>(), m.mapv(|v| tame(&v)), tame(&lo), tame(&hi));
+        // Narrowed: a range bound below 1e-100 (e.g. y_range(0, 1e-300)) panics (bug_bars_tiny_y_range_panics).
+        let untiny = |v: f64| if v != 0.0 && v.abs() < 1e-100 { 0.0 } else { v };
+        let (lo, hi) = (untiny(lo), untiny(hi));
         let (xs2, ys2) = (xs.clone(), ys.clone());
         run("Chart line/scatter", &input, move || {
             let mut c = Chart::new("t").x_label("x").y_label("y").line("l", &xs2, &ys2).scatter("s", &ys2, &xs2).x_range(lo, hi);
@@ -888,5 +893,12 @@ fn bug_line_chart_huge_value_panics() {
         Chart::new("t").x_label("x").y_label("y").line("l", &[1e308, 0.0], &[5e-324, 0.0]).scatter("s", &[5e-324, 0.0], &[1e308, 0.0])
             .x_range(-0.0, 8.438739558444176).render().map(|_| ())
     });
+    assert!(r.is_ok(), "render panicked");
+}
+
+#[test]
+#[ignore = "bug: a bar chart with y_range(0.0, 1e-300) panics (attempt to add with overflow) — see report"]
+fn bug_bars_tiny_y_range_panics() {
+    let r = std::panic::catch_unwind(|| Chart::new("bars").bars(&["b0"], &[-2.106152746989761]).y_range(0.0, 1e-300).render().map(|_| ()));
     assert!(r.is_ok(), "render panicked");
 }
