@@ -684,7 +684,8 @@ proptest! {
     #[test]
     fn plot_charts((xs, ys) in vec_pair(), m in awkward_matrix(), bins in small_usize(), lo in awkward_f64(), hi in awkward_f64(), log in any::<bool>()) {
         let input = format!("xs = {xs:?}, ys = {ys:?}, m = {m:?}, bins = {bins}, range = ({lo:?}, {hi:?}), log = {log}");
-        // Narrowed: data or ranges above 1e150 can panic in rendering (bug_line_chart_huge_value_panics);
+        // Narrowed: data or ranges above 1e150 can panic in rendering (bug_line_chart_huge_value_panics,
+        // bug_heatmap_huge_span_panics);
         // such values are replaced by 1e6 here.
         let tame = |v: &f64| if huge(&[*v]) { 1e6f64.copysign(*v) } else { *v };
         let (xs, ys, m, lo, hi) = (xs.iter().map(tame).collect::<Vec<_>>(), ys.iter().map(tame).collect::<Vec<_>>(), m.mapv(|v| tame(&v)), tame(&lo), tame(&hi));
@@ -900,5 +901,12 @@ fn bug_line_chart_huge_value_panics() {
 #[ignore = "bug: a bar chart with y_range(0.0, 1e-300) panics (attempt to add with overflow) — see report"]
 fn bug_bars_tiny_y_range_panics() {
     let r = std::panic::catch_unwind(|| Chart::new("bars").bars(&["b0"], &[-2.106152746989761]).y_range(0.0, 1e-300).render().map(|_| ()));
+    assert!(r.is_ok(), "render panicked");
+}
+
+#[test]
+#[ignore = "bug: a heatmap whose values span more than f64::MAX panics (Option::unwrap on None) — see report"]
+fn bug_heatmap_huge_span_panics() {
+    let r = std::panic::catch_unwind(|| Chart::new("hm").heatmap(&array![[1e308, -1e308]], &["r0"], &["c0", "c1"]).render().map(|_| ()));
     assert!(r.is_ok(), "render panicked");
 }
