@@ -590,7 +590,7 @@ proptest! {
             })?;
             res(MultiHeadAttention::random(&mut seeded_rng(seed), d_model, n_heads), |mha| {
                 if mha.d_head() * mha.n_heads() != mha.d_model() { return Err("d_head · n_heads != d_model".into()); }
-                res(mha.forward(&q2, Some(&m2_or_causal())), |o| all_finite("forward.output", o.output.iter()))
+                res(mha.forward(&q2, Some(&causal_mask())), |o| all_finite("forward.output", o.output.iter()))
             })
         })?;
     }
@@ -672,7 +672,7 @@ proptest! {
     }
 }
 
-fn m2_or_causal() -> Mask {
+fn causal_mask() -> Mask {
     Mask::Causal
 }
 
