@@ -210,7 +210,7 @@ proptest! {
             // An overflowing sum of finite products is a real infinity only if
             // some entry is huge; never NaN from finite input.
             // Narrowed: huge entries are bug_dot_of_finite_vectors_is_nan.
-            if d.is_nan() && !has_non_finite(&a2) && !has_non_finite(&b2) && !huge(&a2) && !huge(&b2) { Err(format!("dot of finite vectors = NaN returned as Ok")) } else { Ok(()) }
+            if d.is_nan() && !has_non_finite(&a2) && !has_non_finite(&b2) && !huge(&a2) && !huge(&b2) { Err("dot of finite vectors = NaN returned as Ok".to_string()) } else { Ok(()) }
         }))?;
         let a2 = a.clone();
         run("norm", &input, move || {
@@ -334,7 +334,8 @@ proptest! {
             })
         })?;
         run("activations", &input, move || {
-            let fs: [(&str, fn(f64) -> f64); 8] = [
+            type Activation = (&'static str, fn(f64) -> f64);
+            let fs: [Activation; 8] = [
                 ("sigmoid", sigmoid), ("sigmoid_derivative", sigmoid_derivative),
                 ("tanh", tanh), ("tanh_derivative", tanh_derivative),
                 ("relu", relu), ("relu_derivative", relu_derivative),
@@ -860,7 +861,7 @@ fn bug_gelu_of_minus_infinity_is_nan() {
 #[ignore = "bug: dot of finite vectors returns Ok(NaN) when products overflow with opposite signs — see report"]
 fn bug_dot_of_finite_vectors_is_nan() {
     let r = dot(&[1e308, -1e308], &[1e308, 1e308]);
-    assert!(!r.as_ref().map_or(false, |d| d.is_nan()), "{r:?}");
+    assert!(!r.as_ref().is_ok_and(|d| d.is_nan()), "{r:?}");
 }
 
 #[test]
