@@ -404,7 +404,8 @@ pub fn relu_derivative(x: f64) -> f64 {
 /// assert!((gelu(1.0) - 0.8413447460685429).abs() < 1e-10);
 /// ```
 pub fn gelu(x: f64) -> f64 {
-    x * normal_cdf(x)
+    // −∞ · Φ(−∞) would be −∞ · 0 = NaN; the limit is 0.
+    if x == f64::NEG_INFINITY { 0.0 } else { x * normal_cdf(x) }
 }
 
 /// Derivative of [`gelu`], by the product rule.
@@ -424,7 +425,8 @@ pub fn gelu(x: f64) -> f64 {
 /// # Ok::<(), llm_math::Error>(())
 /// ```
 pub fn gelu_derivative(x: f64) -> f64 {
-    normal_cdf(x) + x * normal_pdf(x)
+    // ±∞ · φ(±∞) would be NaN; x·φ(x) → 0, so the limits are Φ(±∞): 1 and 0.
+    if x.is_infinite() { normal_cdf(x) } else { normal_cdf(x) + x * normal_pdf(x) }
 }
 
 /// Φ(x). Through erfc, not 1 + erf, so Φ of a very negative x keeps its

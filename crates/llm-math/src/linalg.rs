@@ -17,6 +17,7 @@
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, AsArray, Axis, CowArray, Ix1, Ix2};
 
+use crate::display::Readable;
 use crate::error::{Error, Result, check_finite, check_same_len};
 
 // ---------------------------------------------------------------------------
@@ -43,7 +44,34 @@ use crate::error::{Error, Result, check_finite, check_same_len};
 pub fn dot<'a, 'b>(a: impl AsArray<'a, f64, Ix1>, b: impl AsArray<'b, f64, Ix1>) -> Result<f64> {
     let (a, b) = (a.into(), b.into());
     same_len("dot", &a, &b)?;
-    Ok(a.dot(&b))
+    let plain = a.dot(&b);
+    if !plain.is_nan() || a.iter().chain(b.iter()).any(|v| !v.is_finite()) {
+        return Ok(plain); // NaN from a NaN or an infinity in the input is the honest answer
+    }
+    // Finite entries whose products overflow with opposite signs (inf − inf):
+    // add up the products of the entries scaled by exact powers of two.
+    let scale = |v: &ArrayView1<f64>| {
+        let largest = v.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        2f64.powi(largest.log2().floor() as i32)
+    };
+    let (sa, sb) = (scale(&a), scale(&b));
+    let scaled = a.mapv(|x| x / sa).dot(&b.mapv(|x| x / sb));
+    // Either order of the two scalings may overflow on the way when the other would not.
+    let value = if scaled == 0.0 {
+        0.0
+    } else if (scaled * sa).is_finite() && (scaled * sa * sb).is_finite() {
+        scaled * sa * sb
+    } else {
+        scaled * sb * sa
+    };
+    if !value.is_finite() {
+        return Err(Error::invalid(
+            "a",
+            format!("entries up to {} (and b up to {})", sa.readable(), sb.readable()),
+            "the dot product is beyond the largest f64; scale the vectors down",
+        ));
+    }
+    Ok(value)
 }
 
 /// Euclidean (L2) length of a vector.
@@ -936,5 +964,17 @@ mod tests {
     fn pca_of_constant_data_is_an_error_not_ratios_that_do_not_sum_to_1() {
         let message = pca(&array![[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]], 1).unwrap_err().to_string();
         assert!(message.contains("no variance"), "{message}");
+    }
+
+    #[test]
+    fn dot_of_finite_vectors_is_never_nan() {
+        // 1e308·1e308 − 1e308·1e308: each product overflows, the answer is 0.
+        assert_eq!(dot(&[1e308, -1e308], &[1e308, 1e308]).unwrap(), 0.0);
+        // Beside products of 1e616, the 3·2 is far below rounding (the usual
+        // bound n·ε·Σ|aᵢbᵢ|): finite, and within that bound.
+        assert!(dot(&[1e308, -1e308, 3.0], &[1e308, 1e308, 2.0]).unwrap().abs() <= 6.0);
+        let message = dot(&[1e308, 1e308, -1e307], &[1e308, 1e308, 1e308]).unwrap_err().to_string();
+        assert!(message.contains("beyond the largest f64"), "{message}");
+        assert!(dot(&[f64::NAN, 1.0], &[1.0, 1.0]).unwrap().is_nan()); // a NaN in stays a NaN
     }
 }
