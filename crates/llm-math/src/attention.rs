@@ -464,6 +464,13 @@ fn head_size(d_model: usize, n_heads: usize) -> Result<usize> {
     if n_heads == 0 {
         return Err(Error::invalid("n_heads", n_heads, "attention needs at least one head"));
     }
+    if n_heads > d_model {
+        return Err(Error::invalid(
+            "n_heads",
+            n_heads,
+            format!("each head needs at least one of the d_model = {d_model} columns, so at most {d_model} heads"),
+        ));
+    }
     if !d_model.is_multiple_of(n_heads) {
         return Err(Error::invalid(
             "n_heads",
