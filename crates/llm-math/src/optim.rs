@@ -21,6 +21,7 @@ use ndarray::Array1;
 use rand::{Rng, RngExt};
 use rand::seq::SliceRandom;
 
+use crate::display::Readable;
 use crate::error::{Error, Result, check_finite, check_same_len};
 use crate::random::randn_vec;
 
@@ -220,8 +221,8 @@ impl Sgd {
 impl Optimizer for Sgd {
     fn step(&mut self, params: &mut Array1<f64>, grads: &Array1<f64>) -> Result<()> {
         check_step(params, grads)?;
-        params.scaled_add(-self.lr, grads);
-        Ok(())
+        let new = &*params - &(grads * self.lr);
+        commit(params, new, "SGD")
     }
 
     fn reset(&mut self) {}
@@ -298,9 +299,12 @@ impl Optimizer for Momentum {
     fn step(&mut self, params: &mut Array1<f64>, grads: &Array1<f64>) -> Result<()> {
         check_step(params, grads)?;
         let v = state_for(&mut self.velocity, params.len())?;
-        // v ← βv + (1 − β)g
-        v.zip_mut_with(grads, |v, &g| *v = self.beta * *v + (1.0 - self.beta) * g);
-        params.scaled_add(-self.lr, v);
+        // v ← βv + (1 − β)g, then p ← p − lr·v; computed aside and kept only if finite.
+        let v_new = ndarray::Zip::from(&*v).and(grads).map_collect(|&v, &g| self.beta * v + (1.0 - self.beta) * g);
+        let p_new = &*params - &(&v_new * self.lr);
+        check_state_finite(&v_new, "Momentum's velocity")?;
+        commit(params, p_new, "Momentum")?;
+        *v = v_new;
         Ok(())
     }
 
@@ -403,18 +407,23 @@ impl Optimizer for Adam {
         for state in [&self.m, &self.v].into_iter().flatten() {
             check_state(state.len(), n)?;
         }
-        let m = self.m.get_or_insert_with(|| Array1::zeros(n));
-        let v = self.v.get_or_insert_with(|| Array1::zeros(n));
-        self.t += 1;
+        let t = self.t + 1;
         let (b1, b2) = (self.beta1, self.beta2);
-        let correction1 = 1.0 - b1.powi(self.t as i32);
-        let correction2 = 1.0 - b2.powi(self.t as i32);
-        ndarray::Zip::from(params).and(m).and(v).and(grads).for_each(|p, m, v, &g| {
-            *m = b1 * *m + (1.0 - b1) * g;
-            *v = b2 * *v + (1.0 - b2) * g * g;
-            let (m_hat, v_hat) = (*m / correction1, *v / correction2);
-            *p -= self.lr * m_hat / (v_hat.sqrt() + self.eps);
-        });
+        let correction1 = 1.0 - b1.powi(t as i32);
+        let correction2 = 1.0 - b2.powi(t as i32);
+        // The new moments and parameters are computed aside and kept only if
+        // all are finite, so an overflow leaves the optimizer as it was.
+        let zeros = Array1::zeros(n);
+        let (m_old, v_old) = (self.m.as_ref().unwrap_or(&zeros), self.v.as_ref().unwrap_or(&zeros));
+        let m = ndarray::Zip::from(m_old).and(grads).map_collect(|&m, &g| b1 * m + (1.0 - b1) * g);
+        let v = ndarray::Zip::from(v_old).and(grads).map_collect(|&v, &g| b2 * v + (1.0 - b2) * g * g);
+        check_state_finite(&m, "Adam's first moment")?;
+        check_state_finite(&v, "Adam's second moment (squared gradients: |g| above about 1e154 overflows)")?;
+        let step = ndarray::Zip::from(&m)
+            .and(&v)
+            .map_collect(|&m, &v| self.lr * (m / correction1) / ((v / correction2).sqrt() + self.eps));
+        commit(params, &*params - &step, "Adam")?;
+        (self.m, self.v, self.t) = (Some(m), Some(v), t);
         Ok(())
     }
 
@@ -612,7 +621,7 @@ impl Schedule {
             Kind::Cosine { lr, total } => lr * half_cosine(t, total),
             Kind::WarmupCosine { lr, warmup, total } => {
                 if t < warmup {
-                    lr * (t + 1) as f64 / warmup as f64
+                    lr * ((t + 1) as f64 / warmup as f64) // the fraction first: lr · (t + 1) may overflow
                 } else {
                     lr * half_cosine(t - warmup, total - warmup)
                 }
@@ -692,6 +701,33 @@ fn check_state(state_len: usize, n: usize) -> Result<()> {
             right: vec![n],
             rule: "the optimizer's state (left) was built for a different number of parameters (right); call reset() or make a new optimizer",
         })
+    }
+}
+
+/// Writes `new` into `params` if every entry is finite; otherwise leaves
+/// `params` as they were and says so.
+fn commit(params: &mut Array1<f64>, new: Array1<f64>, name: &str) -> Result<()> {
+    if let Some(i) = new.iter().position(|v| !v.is_finite()) {
+        return Err(Error::invalid(
+            "lr",
+            format!("{} (parameter {i} would become {})", params[i].readable(), new[i].readable()),
+            format!("this {name} step would leave a parameter beyond f64; lower the learning rate or clip the gradients \
+                     (the parameters are unchanged)"),
+        ));
+    }
+    *params = new;
+    Ok(())
+}
+
+/// An optimizer's state after a step must stay finite.
+fn check_state_finite(state: &Array1<f64>, what: &str) -> Result<()> {
+    match state.iter().position(|v| !v.is_finite()) {
+        None => Ok(()),
+        Some(i) => Err(Error::invalid(
+            "grads",
+            format!("entry {i}"),
+            format!("{what} would overflow an f64; clip the gradients (nothing was changed)"),
+        )),
     }
 }
 
