@@ -81,6 +81,16 @@ pub enum Error {
         /// The value found there (NaN, inf or -inf).
         value: f64,
     },
+    /// Finite input whose result is beyond the largest f64 (about 1.8e308),
+    /// returned as an error rather than as an infinity or NaN that would
+    /// look like an answer.
+    #[error("{op}: the result at index {index:?} is beyond the largest f64 (the input is too large or too spread out); scale it down")]
+    Overflow {
+        /// The operation that was attempted.
+        op: &'static str,
+        /// Where the first such entry of the result sits.
+        index: Vec<usize>,
+    },
     /// A numerical routine that did not converge.
     #[error("{op} did not converge after {iterations} iterations")]
     NoConvergence {
@@ -192,5 +202,17 @@ pub(crate) fn check_finite<'a, D: ndarray::Dimension>(
             value,
         }),
         None => Ok(()),
+    }
+}
+
+/// Returns [`Error::Overflow`] for the first NaN or infinity in a result
+/// computed from finite input.
+pub(crate) fn check_result<'a, D: ndarray::Dimension>(
+    op: &'static str,
+    values: &ndarray::ArrayView<'a, f64, D>,
+) -> Result<()> {
+    match check_finite(op, values) {
+        Err(Error::NonFinite { op, index, .. }) => Err(Error::Overflow { op, index }),
+        other => other,
     }
 }

@@ -18,7 +18,7 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, AsArray, Axis, CowArray, Ix1, Ix2};
 
 use crate::display::Readable;
-use crate::error::{Error, Result, check_finite, check_same_len};
+use crate::error::{Error, Result, check_finite, check_result, check_same_len};
 
 // ---------------------------------------------------------------------------
 // Vectors
@@ -250,7 +250,9 @@ pub fn matmul<'a, 'b>(a: impl AsArray<'a, f64, Ix2>, b: impl AsArray<'b, f64, Ix
             rule: "(m×n)·(n×p): the left's columns must equal the right's rows",
         });
     }
-    Ok(a.dot(&b)) // (m, n) · (n, p) -> (m, p)
+    let product = a.dot(&b); // (m, n) · (n, p) -> (m, p)
+    check_result("matmul", &product.view())?;
+    Ok(product)
 }
 
 /// Rotation by `theta` radians (counter-clockwise) in the row-vector
@@ -304,7 +306,9 @@ pub fn covariance<'a>(x: impl AsArray<'a, f64, Ix2>) -> Result<Array2<f64>> {
     check_finite("covariance", &x)?;
     let mean = x.mean_axis(Axis(0)).expect("at least two rows"); // (d,)
     let centred = &x - &mean; // (n, d) - (d,) -> (n, d)
-    Ok(centred.t().dot(&centred) / (x.nrows() as f64 - 1.0)) // (d, n) · (n, d) -> (d, d)
+    let cov = centred.t().dot(&centred) / (x.nrows() as f64 - 1.0); // (d, n) · (n, d) -> (d, d)
+    check_result("covariance", &cov.view())?;
+    Ok(cov)
 }
 
 // ---------------------------------------------------------------------------
@@ -366,13 +370,15 @@ pub fn sym_eigen<'a>(a: impl AsArray<'a, f64, Ix2>) -> Result<SymEigen> {
     let eig = nalgebra::SymmetricEigen::new(to_nalgebra(&a));
     let mut order: Vec<usize> = (0..a.nrows()).collect();
     order.sort_by(|&i, &j| eig.eigenvalues[j].total_cmp(&eig.eigenvalues[i]));
-    let values = order.iter().map(|&i| eig.eigenvalues[i]).collect();
+    let values: Array1<f64> = order.iter().map(|&i| eig.eigenvalues[i]).collect();
     let mut vectors = Array2::zeros(a.raw_dim());
     for (col, &i) in order.iter().enumerate() {
         let mut v = vectors.column_mut(col);
         v.assign(&eig.eigenvectors.column(i).iter().copied().collect::<Array1<f64>>());
         flip_sign(&mut v);
     }
+    check_result("sym_eigen (eigenvalues)", &values.view())?;
+    check_result("sym_eigen (eigenvectors)", &vectors.view())?;
     Ok(SymEigen { values, vectors })
 }
 
@@ -399,7 +405,8 @@ impl Svd {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if `k` is 0 or larger than the number of
-    /// singular values.
+    /// singular values; [`Error::ShapeMismatch`] if `U` or `Vᵀ` no longer fit
+    /// `s`; [`Error::Overflow`] if the product is beyond f64.
     ///
     /// # Examples
     /// ```
@@ -426,22 +433,28 @@ impl Svd {
         let u_k = self.u.slice(ndarray::s![.., ..k]); // (m, k)
         let s_k = self.s.slice(ndarray::s![..k]); // (k,)
         let vt_k = self.vt.slice(ndarray::s![..k, ..]); // (k, n)
-        Ok((&u_k * &s_k).dot(&vt_k)) // (m, k) * (k,) -> (m, k); (m, k) · (k, n) -> (m, n)
+        let approximation = (&u_k * &s_k).dot(&vt_k); // (m, k) * (k,) -> (m, k); (m, k) · (k, n) -> (m, n)
+        check_result("Svd::low_rank", &approximation.view())?;
+        Ok(approximation)
     }
 
     /// The full reconstruction `U·diag(s)·Vᵀ` (equals the input up to
     /// rounding).
     ///
+    /// # Errors
+    /// Those of [`Svd::low_rank`]: `U`, `s` or `Vᵀ` changed by hand so that
+    /// they no longer fit, or a product beyond f64 ([`Error::Overflow`]).
+    ///
     /// # Examples
     /// ```
     /// use llm_math::prelude::*;
     /// let a = ndarray::array![[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]];
-    /// let back = svd(&a)?.reconstruct();
+    /// let back = svd(&a)?.reconstruct()?;
     /// assert!((&back - &a).iter().all(|d| d.abs() < 1e-12));
     /// # Ok::<(), llm_math::Error>(())
     /// ```
-    pub fn reconstruct(&self) -> Array2<f64> {
-        (&self.u * &self.s).dot(&self.vt) // (m, r) * (r,) -> (m, r); (m, r) · (r, n) -> (m, n)
+    pub fn reconstruct(&self) -> Result<Array2<f64>> {
+        self.low_rank(self.s.len())
     }
 }
 
@@ -496,6 +509,9 @@ fn svd_within(a: &ArrayView2<f64>, max_iterations: usize) -> Result<Svd> {
             vk.mapv_inplace(|x| -x);
         }
     }
+    check_result("svd (singular values)", &out.s.view())?;
+    check_result("svd (U)", &out.u.view())?;
+    check_result("svd (Vᵀ)", &out.vt.view())?;
     Ok(out)
 }
 
@@ -626,7 +642,9 @@ pub fn least_squares<'a, 'b>(a: impl AsArray<'a, f64, Ix2>, b: impl AsArray<'b, 
     let cutoff = a.nrows().max(a.ncols()) as f64 * f64::EPSILON * s_max;
     let rhs = nalgebra::DVector::from_iterator(b.len(), b.iter().copied());
     let x = d.solve(&rhs, cutoff).expect("u and vᵀ were computed and the cut-off is ≥ 0"); // (n, 1)
-    Ok(x.iter().copied().collect())
+    let x: Array1<f64> = x.iter().copied().collect();
+    check_result("least_squares", &x.view())?;
+    Ok(x)
 }
 
 // ---------------------------------------------------------------------------
@@ -875,7 +893,7 @@ mod tests {
         // A = [[3, 0], [4, 5]]: AᵀA = [[25, 20], [20, 25]] has eigenvalues 45 and 5.
         let d = svd(&[[3.0, 0.0], [4.0, 5.0]]).unwrap();
         assert_abs_diff_eq!(d.s, array![45f64.sqrt(), 5f64.sqrt()], epsilon = 1e-12);
-        assert_abs_diff_eq!(d.reconstruct(), array![[3.0, 0.0], [4.0, 5.0]], epsilon = 1e-12);
+        assert_abs_diff_eq!(d.reconstruct().unwrap(), array![[3.0, 0.0], [4.0, 5.0]], epsilon = 1e-12);
         // Wide matrix: r = min(m, n).
         let d = svd(&[[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]]).unwrap();
         assert_eq!((d.u.dim(), d.s.len(), d.vt.dim()), ((2, 2), 2, (2, 3)));
@@ -976,5 +994,13 @@ mod tests {
         let message = dot(&[1e308, 1e308, -1e307], &[1e308, 1e308, 1e308]).unwrap_err().to_string();
         assert!(message.contains("beyond the largest f64"), "{message}");
         assert!(dot(&[f64::NAN, 1.0], &[1.0, 1.0]).unwrap().is_nan()); // a NaN in stays a NaN
+    }
+
+    #[test]
+    fn error_overflow_names_the_operation_and_the_entry() {
+        let e = covariance(&array![[1e308], [-1e308]]).unwrap_err();
+        assert!(matches!(&e, Error::Overflow { op: "covariance", index } if index == &vec![0, 0]), "{e:?}");
+        assert!(e.to_string().contains("beyond the largest f64"), "{e}");
+        assert!(matches!(matmul(&array![[1e200]], &array![[1e200]]), Err(Error::Overflow { op: "matmul", .. })));
     }
 }

@@ -22,7 +22,7 @@ use rand::{Rng, RngExt};
 use rand::seq::SliceRandom;
 
 use crate::display::Readable;
-use crate::error::{Error, Result, check_finite, check_same_len};
+use crate::error::{Error, Result, check_finite, check_result, check_same_len};
 use crate::random::randn_vec;
 
 // ---------------------------------------------------------------------------
@@ -73,6 +73,7 @@ pub fn linear_regression_data<R: Rng + ?Sized>(
     let x = Array1::from_shape_simple_fn(n, || rng.random_range(-1.0..1.0)); // (n,)
     let noise = randn_vec(rng, n) * noise_std; // (n,)
     let y = &x * w + b + noise; // (n,)
+    check_result("linear_regression_data (y = w·x + b + noise)", &y.view())?;
     Ok((x, y))
 }
 

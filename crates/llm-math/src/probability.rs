@@ -18,7 +18,7 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut1, AsArray, Axis, Ix1, Ix2};
 use rand::RngExt;
 
-use crate::error::{Error, Result, check_finite, check_same_len};
+use crate::error::{Error, Result, check_finite, check_result, check_same_len};
 use crate::fastmath;
 
 /// How far from 1 a distribution's sum may be before functions that take
@@ -98,6 +98,7 @@ pub fn log_softmax<'a>(logits: impl AsArray<'a, f64, Ix1>) -> Result<Array1<f64>
     check_logits("log_softmax", &logits)?;
     let mut log_probs = logits.to_owned(); // (k,)
     log_softmax_in_place(&mut log_probs.view_mut());
+    check_result("log_softmax", &log_probs.view())?; // logits more than f64::MAX apart
     Ok(log_probs)
 }
 
@@ -148,7 +149,9 @@ pub fn softmax_rows<'a>(logits: impl AsArray<'a, f64, Ix2>) -> Result<Array2<f64
 /// # Ok::<(), llm_math::Error>(())
 /// ```
 pub fn log_softmax_rows<'a>(logits: impl AsArray<'a, f64, Ix2>) -> Result<Array2<f64>> {
-    map_rows("log_softmax_rows", logits.into(), log_softmax_in_place)
+    let log_probs = map_rows("log_softmax_rows", logits.into(), log_softmax_in_place)?;
+    check_result("log_softmax_rows", &log_probs.view())?; // a row's logits more than f64::MAX apart
+    Ok(log_probs)
 }
 
 /// Softmax of the logits divided by a temperature `T`: below 1 sharpens the
@@ -320,7 +323,11 @@ pub fn variance<'a, 'b>(values: impl AsArray<'a, f64, Ix1>, probs: impl AsArray<
     let mean = probs.dot(&values);
     // Two passes (mean first, then squared deviations) rather than
     // E[X²] − E[X]², which cancels catastrophically when the mean is large.
-    Ok(probs.iter().zip(values.iter()).map(|(p, x)| p * (x - mean).powi(2)).sum())
+    // An outcome of probability 0 adds nothing, even where its squared
+    // deviation overflows (0 · ∞ would be NaN).
+    let var: f64 = probs.iter().zip(values.iter()).filter(|(p, _)| **p > 0.0).map(|(p, x)| p * (x - mean).powi(2)).sum();
+    check_result("variance", &ndarray::aview0(&var))?;
+    Ok(var)
 }
 
 // ---------------------------------------------------------------------------

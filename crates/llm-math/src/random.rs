@@ -10,7 +10,7 @@ use rand::{Rng, RngExt, SeedableRng};
 use rand_distr::StandardNormal;
 
 use crate::display::Readable;
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, check_result};
 
 /// The random number generator the notebooks use: ChaCha8, seeded.
 pub type SeededRng = rand::rngs::ChaCha8Rng;
@@ -76,7 +76,9 @@ pub fn normal<R: Rng + ?Sized>(rng: &mut R, shape: (usize, usize), mean: f64, st
     if !(std.is_finite() && std >= 0.0) {
         return Err(Error::invalid("std", std, "the standard deviation must be finite and ≥ 0"));
     }
-    Ok(randn(rng, shape) * std + mean)
+    let draws = randn(rng, shape) * std + mean;
+    check_result("normal (mean + std · z)", &draws.view())?;
+    Ok(draws)
 }
 
 /// A matrix of independent samples, uniform on `[low, high)`.
