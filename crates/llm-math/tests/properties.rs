@@ -6,9 +6,10 @@
 //! - return `Ok` with finite numbers (or a documented non-finite case), or an
 //!   `Err` whose message names what was wrong.
 //!
-//! Bugs found are kept as `#[ignore = "bug: ..."]` regression tests at the
-//! end of the file, and the generators of the affected properties are
-//! narrowed so the suite stays green.
+//! Bugs found are kept as regression tests at the end of the file: while
+//! open as `#[ignore = "bug: ..."]` tests, with the generators of the
+//! affected properties narrowed so the suite stays green; once fixed as
+//! `fixed_` tests that run, the narrowing removed.
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc;
@@ -669,14 +670,6 @@ proptest! {
     #[test]
     fn plot_charts((xs, ys) in vec_pair(), m in awkward_matrix(), bins in small_usize(), lo in awkward_f64(), hi in awkward_f64(), log in any::<bool>()) {
         let input = format!("xs = {xs:?}, ys = {ys:?}, m = {m:?}, bins = {bins}, range = ({lo:?}, {hi:?}), log = {log}");
-        // Narrowed: data or ranges above 1e150 can panic in rendering (bug_line_chart_huge_value_panics,
-        // bug_heatmap_huge_span_panics);
-        // such values are replaced by 1e6 here.
-        let tame = |v: &f64| if huge(&[*v]) { 1e6f64.copysign(*v) } else { *v };
-        let (xs, ys, m, lo, hi) = (xs.iter().map(tame).collect::<Vec<_>>(), ys.iter().map(tame).collect::<Vec<_>>(), m.mapv(|v| tame(&v)), tame(&lo), tame(&hi));
-        // Narrowed: a range bound below 1e-100 (e.g. y_range(0, 1e-300)) panics (bug_bars_tiny_y_range_panics).
-        let untiny = |v: f64| if v != 0.0 && v.abs() < 1e-100 { 0.0 } else { v };
-        let (lo, hi) = (untiny(lo), untiny(hi));
         let (xs2, ys2) = (xs.clone(), ys.clone());
         run("Chart line/scatter", &input, move || {
             let mut c = Chart::new("t").x_label("x").y_label("y").line("l", &xs2, &ys2).scatter("s", &ys2, &xs2).x_range(lo, hi);
@@ -711,13 +704,10 @@ proptest! {
 
 // ------------------------------------------------- bugs found (regressions)
 //
-// Each reproduces the exact minimal input a property found; the property's
-// check is narrowed for it (see `huge`), so the suite stays green.
-
-/// An entry with |x| > 1e150: where the overflow bugs below live.
-fn huge(xs: &[f64]) -> bool {
-    xs.iter().any(|x| x.is_finite() && x.abs() > 1e150)
-}
+// Each reproduces the exact minimal input a property found. An open one is
+// `#[ignore = "bug: ..."]` and its property is narrowed, so the suite stays
+// green; once fixed it runs as a `fixed_` regression test and the narrowing
+// is gone.
 
 #[test]
 fn fixed_log_softmax_overflows_to_minus_infinity() {
@@ -858,25 +848,38 @@ fn bug_value_pow_subnormal_base_infinite_gradient() {
 }
 
 #[test]
-#[ignore = "bug: rendering a line chart with x = 1e308 and an x_range panics (attempt to add with overflow) — see report"]
-fn bug_line_chart_huge_value_panics() {
+fn fixed_line_chart_huge_value_panics() {
+    // The points outside the fixed x range are cut off; the rest draws.
     let r = std::panic::catch_unwind(|| {
         Chart::new("t").x_label("x").y_label("y").line("l", &[1e308, 0.0], &[5e-324, 0.0]).scatter("s", &[5e-324, 0.0], &[1e308, 0.0])
-            .x_range(-0.0, 8.438739558444176).render().map(|_| ())
+            .x_range(-0.0, 8.438739558444176).render()
     });
-    assert!(r.is_ok(), "render panicked");
+    let fig = r.expect("render panicked").expect("the visible part draws");
+    assert!(fig.svg().contains("<polyline"), "the line's visible part is drawn");
+    // Every layer kind, far outside fixed ranges on both axes.
+    let far = Chart::new("far").x_range(0.0, 1.0).y_range(0.0, 1e-300)
+        .line("l", &[-1e308, 1e308], &[f64::MAX, -f64::MAX]).scatter("s", &[1e308], &[1e308])
+        .function("f", -1e308, 1e308, |x| x).histogram("h", &[-1e300, 1e300], 3)
+        .arrows("a", &array![[1e308, -1e308]], &["v"]).contour(|x, y| x.max(y), (-1e308, 1e308), (-1e308, 1e308), 4);
+    let r = std::panic::catch_unwind(|| far.render().map(|_| ()));
+    assert_eq!(r.expect("render panicked"), Ok(()));
+    let log = Chart::new("log").log_x().log_y().x_range(1.0, 1.0000001).y_range(1.0, 10.0).line("l", &[5e-324, 1e308], &[1.0, 1e308]);
+    let r = std::panic::catch_unwind(|| log.render().map(|_| ()));
+    assert_eq!(r.expect("render panicked"), Ok(()));
 }
 
 #[test]
-#[ignore = "bug: a bar chart with y_range(0.0, 1e-300) panics (attempt to add with overflow) — see report"]
-fn bug_bars_tiny_y_range_panics() {
-    let r = std::panic::catch_unwind(|| Chart::new("bars").bars(&["b0"], &[-2.106152746989761]).y_range(0.0, 1e-300).render().map(|_| ()));
-    assert!(r.is_ok(), "render panicked");
+fn fixed_bars_tiny_y_range_panics() {
+    // The bar lies wholly below the range: cut to nothing at its bottom edge, its value written there.
+    let r = std::panic::catch_unwind(|| Chart::new("bars").bars(&["b0"], &[-2.106152746989761]).y_range(0.0, 1e-300).render());
+    let fig = r.expect("render panicked").expect("the chart draws");
+    assert!(fig.svg().contains("-2.106"), "the bar's value is written");
 }
 
 #[test]
-#[ignore = "bug: a heatmap whose values span more than f64::MAX panics (Option::unwrap on None) — see report"]
-fn bug_heatmap_huge_span_panics() {
-    let r = std::panic::catch_unwind(|| Chart::new("hm").heatmap(&array![[1e308, -1e308]], &["r0"], &["c0", "c1"]).render().map(|_| ()));
-    assert!(r.is_ok(), "render panicked");
+fn fixed_heatmap_huge_span_panics() {
+    let r = std::panic::catch_unwind(|| Chart::new("hm").heatmap(&array![[1e308, -1e308]], &["r0"], &["c0", "c1"]).render());
+    let fig = r.expect("render panicked").expect("finite values draw");
+    // The two ends of the colour scale: viridis' dark purple and yellow.
+    assert!(fig.svg().contains("#440154") && fig.svg().contains("#FEE825"), "{}", fig.svg());
 }

@@ -4,6 +4,7 @@ use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::clip::Span;
 use super::frame::{Area, Lines, Mesh, axis_range, categories, decimals, frame, segment_label};
 use super::layers::Bars;
 use super::{Chart, PALETTE, plot_err};
@@ -29,10 +30,14 @@ pub(super) fn draw(area: &Area, chart: &Chart, bars: &Bars) -> Result<()> {
         y_format: None,
     };
     let y = axis_range(chart, "y axis", low, high, false)?;
+    // Bars are cut to a fixed y range (a value far outside it would overflow
+    // plotters' pixel arithmetic); one wholly outside it is not drawn.
+    let span = Span { range: y.clone(), log: false };
     let mut plot = frame(area, chart, categories(n), y, mesh)?;
     let color = PALETTE[0];
-    plot.draw_series(values.iter().enumerate().map(|(i, &v)| {
-        let mut bar = Rectangle::new([(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), v)], color.filled());
+    plot.draw_series(values.iter().enumerate().filter(|&(_, &v)| v.max(0.0) >= span.range.start && v.min(0.0) <= span.range.end).map(|(i, &v)| {
+        let (base, top) = (span.clamp(0.0), span.clamp(v));
+        let mut bar = Rectangle::new([(SegmentValue::Exact(i), base), (SegmentValue::Exact(i + 1), top)], color.filled());
         bar.set_margin(0, 0, 6, 6);
         bar
     }))
@@ -42,10 +47,11 @@ pub(super) fn draw(area: &Area, chart: &Chart, bars: &Bars) -> Result<()> {
     let tallest = values.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let text = |v: f64| if v != 0.0 && v.abs() < 1e-3 * tallest { "≈0".to_string() } else { format_value(v) };
     plot.draw_series(values.iter().enumerate().map(|(i, &v)| {
-        // Above a positive bar, below a negative one.
-        let anchor = if v < 0.0 { VPos::Top } else { VPos::Bottom };
+        // Above a positive bar, below a negative one; a bar that runs off the
+        // axis has its value written inside the plot, at the edge it crosses.
+        let anchor = if v > span.range.end || (v < 0.0 && v >= span.range.start) { VPos::Top } else { VPos::Bottom };
         let style = ("sans-serif", 13).into_font().color(&BLACK).pos(Pos::new(HPos::Center, anchor));
-        Text::new(text(v), (SegmentValue::CenterOf(i), v), style)
+        Text::new(text(v), (SegmentValue::CenterOf(i), span.clamp(v)), style)
     }))
     .map_err(plot_err)?;
     Ok(())

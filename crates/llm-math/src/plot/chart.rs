@@ -4,7 +4,7 @@
 use ndarray::{AsArray, Ix1, Ix2};
 
 use super::frame::Area;
-use super::layers::{Arrows, Bars, Contour, Heatmap, Histogram, Layer, Points, XyLayer};
+use super::layers::{Arrows, Bars, Contour, Heatmap, Histogram, Layer, Points, XyLayer, between};
 use super::svg::{Figure, render_svg};
 use super::{CHART_SIZE, bars, heatmap, xy};
 use crate::error::{Error, Result};
@@ -226,7 +226,7 @@ impl Chart {
     /// ```
     pub fn function(self, label: impl Into<String>, from: f64, to: f64, f: impl Fn(f64) -> f64) -> Self {
         const SAMPLES: usize = 200;
-        let xs: Vec<f64> = (0..SAMPLES).map(|i| from + (to - from) * i as f64 / (SAMPLES - 1) as f64).collect();
+        let xs: Vec<f64> = (0..SAMPLES).map(|i| between(from, to, i as f64, (SAMPLES - 1) as f64)).collect();
         let ys: Vec<f64> = xs.iter().map(|&x| f(x)).collect();
         self.line(label, &xs, &ys)
     }

@@ -85,7 +85,9 @@ where
 /// The range `lo..hi` of one axis, checked before plotters sees it: both ends
 /// finite, `lo < hi`, a width that is itself finite (plotters' tick search
 /// never ends on an infinite span), and on a logarithmic axis a lower end of
-/// at least the smallest normal f64 (a subnormal one never ends either).
+/// at least the smallest normal f64 (a subnormal one never ends either) and
+/// an upper end at most f64::MAX times the lower (plotters counts the decades
+/// as `hi / lo`, and counting an infinity of them never ends).
 pub(super) fn axis_range(chart: &Chart, axis: &'static str, lo: f64, hi: f64, log: bool) -> Result<std::ops::Range<f64>> {
     let bad = |why: String| Err(Error::invalid(axis, &chart.title, why));
     if !(lo.is_finite() && hi.is_finite()) {
@@ -112,6 +114,15 @@ pub(super) fn axis_range(chart: &Chart, axis: &'static str, lo: f64, hi: f64, lo
              start the data higher",
             lo.readable(),
             f64::MIN_POSITIVE.readable()
+        ));
+    }
+    if log && !(hi / lo).is_finite() {
+        return bad(format!(
+            "a logarithmic axis from {} to {} spans more decades than an f64 holds (the ratio of its ends is beyond {}); \
+             narrow the range",
+            lo.readable(),
+            hi.readable(),
+            f64::MAX.readable()
         ));
     }
     Ok(lo..hi)

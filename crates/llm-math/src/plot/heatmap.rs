@@ -7,7 +7,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::frame::{Area, Lines, Mesh, categories, frame, segment_label};
 use super::layers::Heatmap;
-use super::{Chart, plot_err};
+use super::{Chart, fraction, plot_err};
 use crate::error::Result;
 
 /// Draws a heatmap on `area`; row 0 at the top, as a matrix is written.
@@ -29,7 +29,8 @@ pub(super) fn draw(area: &Area, chart: &Chart, heatmap: &Heatmap) -> Result<()> 
         y_format: Some(&y_format),
     };
     let mut plot = frame(area, chart, categories(cols), categories(rows), mesh)?;
-    let shade = |v: f64| if max > min { (v - min) / (max - min) } else { 0.5 };
+    // From 0 at the smallest value to 1 at the largest (all the same: 0.5).
+    let shade = |v: f64| fraction(v, min, max).unwrap_or(0.5);
     plot.draw_series(values.indexed_iter().map(|((i, j), &v)| {
         let y = rows - 1 - i;
         let color = ViridisRGB::get_color(shade(v));

@@ -138,7 +138,14 @@ impl Arrows {
         if !names.is_empty() && names.len() != vectors.nrows() {
             return Err(format!("{} names for {} vectors", names.len(), vectors.nrows()));
         }
-        finite(vectors.iter().chain(starts.iter().flatten()))
+        finite(vectors.iter().chain(starts.iter().flatten()))?;
+        // Where each arrow ends, start + vector, must be a number too.
+        if let Some(starts) = starts
+            && let Some(k) = (0..vectors.nrows()).find(|&k| !(0..2).all(|j| (starts[[k, j]] + vectors[[k, j]]).is_finite()))
+        {
+            return Err(format!("the tip of arrow {k} (start + vector) is beyond the largest f64"));
+        }
+        Ok(())
     }
 }
 
@@ -148,8 +155,8 @@ impl Contour {
     pub(super) fn sample(f: impl Fn(f64, f64) -> f64, xs: (f64, f64), ys: (f64, f64), levels: usize) -> Self {
         let n = CONTOUR_CELLS;
         let values = Array2::from_shape_fn((n, n), |(row, col)| {
-            let x = xs.0 + (xs.1 - xs.0) * (col as f64 + 0.5) / n as f64;
-            let y = ys.0 + (ys.1 - ys.0) * (row as f64 + 0.5) / n as f64;
+            let x = between(xs.0, xs.1, col as f64 + 0.5, n as f64);
+            let y = between(ys.0, ys.1, row as f64 + 0.5, n as f64);
             f(x, y)
         });
         Contour { xs, ys, values, levels }
@@ -205,6 +212,19 @@ impl Heatmap {
     }
 }
 
+/// The point `k/n` of the way from `from` to `to`, `from + (to − from)·k/n`;
+/// for ends so far apart that this overflows (−1e308 to 1e308), the same
+/// point computed as `from·(1 − k/n) + to·k/n`, which cannot.
+pub(super) fn between(from: f64, to: f64, k: f64, n: f64) -> f64 {
+    let step = (to - from) * k;
+    if step.is_finite() {
+        from + step / n
+    } else {
+        let t = k / n;
+        from * (1.0 - t) + to * t
+    }
+}
+
 /// The first NaN or infinity, as the reason a layer cannot be drawn.
 fn finite<'a>(values: impl IntoIterator<Item = &'a f64>) -> Result<(), String> {
     match values.into_iter().find(|v| !v.is_finite()) {
@@ -231,11 +251,14 @@ pub fn histogram_counts(values: &[f64], bins: usize) -> (Vec<f64>, Vec<usize>) {
     let min = values.iter().copied().fold(f64::INFINITY, f64::min);
     let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     let (min, max) = if max > min { (min, max) } else { (min - 0.5, min + 0.5) };
-    let width = (max - min) / bins as f64;
-    let edges = (0..=bins).map(|b| min + width * b as f64).collect();
+    // Values from −1e308 to 1e308 span more than an f64 holds: then the bins
+    // are laid out on the values halved.
+    let half = if (max - min).is_finite() { 1.0 } else { 0.5 };
+    let width = (half * max - half * min) / bins as f64;
+    let edges = (0..=bins).map(|b| ((half * min + width * b as f64) / half).min(max)).collect();
     let mut counts = vec![0; bins];
     for &v in values {
-        counts[(((v - min) / width) as usize).min(bins - 1)] += 1;
+        counts[(((half * v - half * min) / width) as usize).min(bins - 1)] += 1;
     }
     (edges, counts)
 }

@@ -17,11 +17,12 @@
 //! The files follow the steps: `chart` builds and checks a chart (its kind
 //! decides which layers it takes), `layers` holds each layer's data and
 //! checks, `xy`, `bars` and `heatmap` draw each kind inside the frame that
-//! `frame` sets up, `grid` puts charts side by side, and `svg` makes the
-//! document.
+//! `frame` sets up (`clip` cuts what they draw to the axes' ranges), `grid`
+//! puts charts side by side, and `svg` makes the document.
 
 mod bars;
 mod chart;
+mod clip;
 mod frame;
 mod grid;
 mod heatmap;
@@ -63,4 +64,16 @@ const PALETTE: [RGBColor; 10] = [
 /// A plotters error as this crate's [`Error::Plot`].
 fn plot_err(e: impl std::fmt::Display) -> crate::error::Error {
     crate::error::Error::Plot(e.to_string())
+}
+
+/// Where `v` sits from `lo` (0) to `hi` (1), for a colour scale; `None` if
+/// `hi` is not above `lo`. Values from −1e308 to 1e308 span more than an f64
+/// holds: then it is computed on halves.
+fn fraction(v: f64, lo: f64, hi: f64) -> Option<f64> {
+    if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
+        return None;
+    }
+    let span = hi - lo;
+    let f = if span.is_finite() { (v - lo) / span } else { (0.5 * v - 0.5 * lo) / (0.5 * hi - 0.5 * lo) };
+    Some(f.clamp(0.0, 1.0))
 }

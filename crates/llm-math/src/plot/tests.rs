@@ -272,6 +272,24 @@ fn axes_whose_span_overflows_are_refused_not_drawn_forever() {
 }
 
 #[test]
+fn what_lies_outside_fixed_ranges_is_cut_off_not_drawn_off_the_axes() {
+    // A line leaving the view ends on its edge; the points beyond it are not drawn.
+    let svg = Chart::new("cut").x_range(0.0, 1.0).y_range(0.0, 1.0).line("", &[0.5, 1e308], &[0.5, 0.5]).scatter("", &[0.5, 2.0], &[0.5, 0.5]).render().unwrap().svg;
+    assert_eq!(count(&svg, "circle"), 1);
+    // Bars beyond a fixed y range stop at its edge, their values written inside it.
+    let svg = Chart::new("b").bars(&["low", "mid", "high"], &[-2.0, 0.5, 3.0]).y_range(0.0, 1.0).render().unwrap().svg;
+    for text in ["-2", "0.5", "3"] {
+        assert!(has_text(&svg, text), "missing {text}");
+    }
+    // A heatmap from -1e308 to 1e308: the colour scale spans it without overflowing.
+    let svg = Chart::new("h").heatmap(&array![[-1e308, 0.0, 1e308]], &["r"], &["a", "b", "c"]).render().unwrap().svg;
+    assert!(svg.contains("#440154") && svg.contains("#FEE825"));
+    // An arrow whose tip is beyond f64 is an error naming it.
+    let e = Chart::new("a").arrows_from("", &array![[1e308, 0.0]], &array![[1e308, 0.0]]).render().unwrap_err();
+    assert!(e.to_string().contains("tip of arrow 0"), "{e}");
+}
+
+#[test]
 fn a_nan_range_is_an_error_not_a_panic() {
     let message = render_within_time_limit(Chart::new("n").x_range(f64::NAN, f64::NAN).line("l", &[0.0, 1.0], &[0.0, 1.0]));
     assert!(message.is_some_and(|m| m.contains("x axis") && m.contains("finite")));
@@ -286,4 +304,9 @@ fn a_log_axis_reaching_subnormal_values_is_refused_not_drawn_forever() {
     assert!(message.contains("logarithmic") && message.contains("smallest normal"), "{message}");
     // Just above the normal range it draws.
     assert_eq!(render_within_time_limit(Chart::new("decay").log_y().function("e^-x", 0.0, 700.0, |x| (-x).exp())), None);
+    // Ends more than f64::MAX apart as a ratio: plotters would count decades forever.
+    let chart = Chart::new("wide").log_x().x_range(1e-100, 1e308).line("", &[1.0, 2.0], &[1.0, 2.0]);
+    let message = render_within_time_limit(chart).expect("a ratio of ends beyond f64 must be refused");
+    assert!(message.contains("logarithmic") && message.contains("decades"), "{message}");
+    assert_eq!(render_within_time_limit(Chart::new("wide").log_x().x_range(1e-100, 1e200).line("", &[1.0, 2.0], &[1.0, 2.0])), None);
 }

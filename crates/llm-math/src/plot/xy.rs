@@ -11,9 +11,10 @@ use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
 use plotters::style::colors::colormaps::ViridisRGB;
 
+use super::clip::{Span, View};
 use super::frame::{Area, Framed, Lines, Mesh, axis_range, format_tick, frame};
-use super::layers::{Arrows, Contour, Points, XyLayer};
-use super::{Chart, PALETTE, histogram_counts, plot_err};
+use super::layers::{Arrows, Contour, Points, XyLayer, between};
+use super::{Chart, PALETTE, fraction, histogram_counts, plot_err};
 use crate::error::{Error, Result};
 
 /// An x–y chart's layers, checked, with what drawing them needs.
@@ -145,21 +146,27 @@ pub(super) fn draw(area: &Area, chart: &Chart, prepared: &Prepared) -> Result<()
         let per_px = ((xr.end - xr.start) / pw).max((yr.end - yr.start) / ph);
         xr = widen_to(xr, per_px * pw);
         yr = widen_to(yr, per_px * ph);
+        // Widening a very wide range to the panel's shape can take it beyond f64.
+        xr = axis_range(chart, "x axis", xr.start, xr.end, chart.log_x)?;
+        yr = axis_range(chart, "y axis", yr.start, yr.end, chart.log_y)?;
     }
+    // Only what falls inside the axes is drawn (see `clip`).
+    let view = View { x: Span { range: xr.clone(), log: chart.log_x }, y: Span { range: yr.clone(), log: chart.log_y } };
     // On a linear axis a tick within a billionth of the span from 0 is 0:
     // plotters computes ticks by adding steps, which leaves noise like -2.2e-16.
     let zero_within = |range: &Range<f64>, log: bool| if log { 0.0 } else { 1e-9 * (range.end - range.start).abs() };
     let zeros = (zero_within(&xr, chart.log_x), zero_within(&yr, chart.log_y));
     match (chart.log_x, chart.log_y) {
-        (false, false) => draw_on(area, chart, prepared, xr, yr, zeros),
-        (true, false) => draw_on(area, chart, prepared, xr.log_scale(), yr, zeros),
-        (false, true) => draw_on(area, chart, prepared, xr, yr.log_scale(), zeros),
-        (true, true) => draw_on(area, chart, prepared, xr.log_scale(), yr.log_scale(), zeros),
+        (false, false) => draw_on(area, chart, prepared, &view, xr, yr, zeros),
+        (true, false) => draw_on(area, chart, prepared, &view, xr.log_scale(), yr, zeros),
+        (false, true) => draw_on(area, chart, prepared, &view, xr, yr.log_scale(), zeros),
+        (true, true) => draw_on(area, chart, prepared, &view, xr.log_scale(), yr.log_scale(), zeros),
     }
 }
 
-/// The x–y drawing, for linear or logarithmic axes alike.
-fn draw_on<X, Y>(area: &Area, chart: &Chart, prepared: &Prepared, x: X, y: Y, (x_zero, y_zero): (f64, f64)) -> Result<()>
+/// The x–y drawing, for linear or logarithmic axes alike; `view` is the
+/// axes' ranges, to which every layer is cut.
+fn draw_on<X, Y>(area: &Area, chart: &Chart, prepared: &Prepared, view: &View, x: X, y: Y, (x_zero, y_zero): (f64, f64)) -> Result<()>
 where
     X: AsRangedCoord<Value = f64>,
     Y: AsRangedCoord<Value = f64>,
@@ -181,17 +188,17 @@ where
     // Contour maps go underneath everything else.
     for (i, layer) in prepared.layers.iter().enumerate() {
         if let Ready::Contour(contour) = layer {
-            draw_contour(&mut plot, contour, color(i))?;
+            draw_contour(&mut plot, view, contour, color(i))?;
         }
     }
     let mut has_legend = false;
     for (i, layer) in prepared.layers.iter().enumerate() {
         let color = color(i);
         has_legend |= match layer {
-            Ready::Line(points) => draw_line(&mut plot, points, color)?,
-            Ready::Scatter(points) => draw_scatter(&mut plot, points, color)?,
-            Ready::Arrows(arrows) => draw_arrows(&mut plot, arrows, color)?,
-            Ready::Histogram(bins) => draw_histogram(&mut plot, bins, color)?,
+            Ready::Line(points) => draw_line(&mut plot, view, points, color)?,
+            Ready::Scatter(points) => draw_scatter(&mut plot, view, points, color)?,
+            Ready::Arrows(arrows) => draw_arrows(&mut plot, view, arrows, color)?,
+            Ready::Histogram(bins) => draw_histogram(&mut plot, view, bins, color)?,
             Ready::Contour(_) => false,
         };
     }
@@ -206,38 +213,45 @@ where
     Ok(())
 }
 
-// One function per layer kind: draws the layer in its colour and returns
-// whether it added a legend entry.
+// One function per layer kind: draws the part of the layer inside `view` in
+// its colour and returns whether it added a legend entry.
 
 /// A linear or logarithmic axis of numbers.
 trait Axis: Ranged<ValueType = f64> {}
 impl<T: Ranged<ValueType = f64>> Axis for T {}
 
-fn draw_line<X: Axis, Y: Axis>(plot: &mut Framed<X, Y>, points: &Points, color: RGBColor) -> Result<bool> {
-    let xy = points.xs.iter().copied().zip(points.ys.iter().copied());
-    let series = plot.draw_series(LineSeries::new(xy, color.stroke_width(2))).map_err(plot_err)?;
+fn draw_line<X: Axis, Y: Axis>(plot: &mut Framed<X, Y>, view: &View, points: &Points, color: RGBColor) -> Result<bool> {
+    let pieces = view.polyline(points.xs.iter().copied().zip(points.ys.iter().copied()));
+    let style = color.stroke_width(2);
+    let series = plot.draw_series(pieces.into_iter().map(|piece| PathElement::new(piece, style))).map_err(plot_err)?;
     Ok(legend(series, &points.label, color))
 }
 
-fn draw_scatter<X: Axis, Y: Axis>(plot: &mut Framed<X, Y>, points: &Points, color: RGBColor) -> Result<bool> {
-    let xy = points.xs.iter().copied().zip(points.ys.iter().copied());
+fn draw_scatter<X: Axis, Y: Axis>(plot: &mut Framed<X, Y>, view: &View, points: &Points, color: RGBColor) -> Result<bool> {
+    let xy = points.xs.iter().copied().zip(points.ys.iter().copied()).filter(|&p| view.contains(p));
     let series = plot.draw_series(xy.map(|p| Circle::new(p, 3, color.mix(0.8).filled()))).map_err(plot_err)?;
     Ok(legend(series, &points.label, color))
 }
 
-fn draw_histogram<X: Axis, Y: Axis>(plot: &mut Framed<X, Y>, bins: &Bins, color: RGBColor) -> Result<bool> {
+fn draw_histogram<X: Axis, Y: Axis>(plot: &mut Framed<X, Y>, view: &View, bins: &Bins, color: RGBColor) -> Result<bool> {
     let Bins { label, edges, counts } = bins;
     let bars = counts
         .iter()
         .enumerate()
-        .map(|(b, &c)| Rectangle::new([(edges[b], 0.0), (edges[b + 1], c as f64)], color.mix(0.6).filled()));
+        .filter_map(|(b, &c)| view.rectangle((edges[b], 0.0), (edges[b + 1], c as f64)))
+        .map(|(a, b)| Rectangle::new([a, b], color.mix(0.6).filled()));
     let series = plot.draw_series(bars).map_err(plot_err)?;
     Ok(legend(series, label, color))
 }
 
-fn draw_arrows<X: Axis, Y: Axis>(plot: &mut Framed<X, Y>, set: &ArrowSet, color: RGBColor) -> Result<bool> {
+fn draw_arrows<X: Axis, Y: Axis>(plot: &mut Framed<X, Y>, view: &View, set: &ArrowSet, color: RGBColor) -> Result<bool> {
     for (k, &(start, tip)) in set.segments.iter().enumerate() {
-        plot.draw_series(LineSeries::new([start, tip], color.stroke_width(2))).map_err(plot_err)?;
+        // The shaft's visible part; the head and the name only if the tip is in view.
+        let Some((start, end)) = view.segment(start, tip) else { continue };
+        plot.draw_series(LineSeries::new([start, end], color.stroke_width(2))).map_err(plot_err)?;
+        if !view.contains(tip) {
+            continue;
+        }
         // The head is built in pixels, so it keeps its shape whatever the axis scales.
         let (x0, y0) = plot.backend_coord(&start);
         let (x1, y1) = plot.backend_coord(&tip);
@@ -260,16 +274,17 @@ fn draw_arrows<X: Axis, Y: Axis>(plot: &mut Framed<X, Y>, set: &ArrowSet, color:
 
 /// Bands coloured by height (viridis: dark is low, yellow is high, whatever
 /// `_color`), drawn before and under the other layers; no legend entry.
-fn draw_contour<X: Axis, Y: Axis>(plot: &mut Framed<X, Y>, contour: &Contour, _color: RGBColor) -> Result<bool> {
+fn draw_contour<X: Axis, Y: Axis>(plot: &mut Framed<X, Y>, view: &View, contour: &Contour, _color: RGBColor) -> Result<bool> {
     let Contour { xs, ys, values, levels } = contour;
     let (rows, cols) = values.dim();
     let (lo, hi) = values.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
-    let band = |v: f64| if hi > lo { (((v - lo) / (hi - lo) * *levels as f64) as usize).min(levels - 1) } else { 0 };
-    let (dx, dy) = ((xs.1 - xs.0) / cols as f64, (ys.1 - ys.0) / rows as f64);
-    plot.draw_series(values.indexed_iter().map(|((r, c), &v)| {
+    let band = |v: f64| fraction(v, lo, hi).map_or(0, |f| ((f * *levels as f64) as usize).min(levels - 1));
+    let x_edge = |c: usize| between(xs.0, xs.1, c as f64, cols as f64);
+    let y_edge = |r: usize| between(ys.0, ys.1, r as f64, rows as f64);
+    plot.draw_series(values.indexed_iter().filter_map(|((r, c), &v)| {
         let color = ViridisRGB::get_color(band(v) as f64 / (levels - 1) as f64).mix(0.55);
-        let (x0, y0) = (xs.0 + c as f64 * dx, ys.0 + r as f64 * dy);
-        Rectangle::new([(x0, y0), (x0 + dx, y0 + dy)], color.filled())
+        let (a, b) = view.rectangle((x_edge(c), y_edge(r)), (x_edge(c + 1), y_edge(r + 1)))?;
+        Some(Rectangle::new([a, b], color.filled()))
     }))
     .map_err(plot_err)?;
     Ok(false)
