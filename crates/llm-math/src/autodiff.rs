@@ -50,6 +50,7 @@ use std::fmt;
 use std::ops::{Add, Div, Mul, Neg, Sub};
 use std::rc::Rc;
 
+use crate::display::Readable;
 use crate::error::{Error, Result};
 
 /// What a [`Value`] points at: its number, its gradient, and the inputs it was
@@ -119,9 +120,9 @@ impl Drop for Node {
 /// ```
 ///
 /// # Panics
-/// `a / b` panics if `1/b` is not a finite number (`b` = 0, say): an operator
-/// cannot return an [`Error`]. Write `a * b.pow(-1.0)?` to get the error
-/// instead.
+/// `a / b` panics if `1/b` is not a finite number (`b` = 0, say), or its
+/// slope `−1/b²` is not (`|b|` below about 1e-154): an operator cannot return
+/// an [`Error`]. Write `a * b.pow(-1.0)?` to get the error instead.
 #[derive(Clone)]
 pub struct Value(Rc<RefCell<Node>>);
 
@@ -232,9 +233,15 @@ impl Value {
     /// out = aⁿ,   ∂out/∂a = n · aⁿ⁻¹
     /// ```
     ///
+    /// At `a = 0` with `0 < n < 1` (a square root, say) the slope is truly
+    /// infinite, and is recorded as `inf`.
+    ///
     /// # Errors
-    /// [`Error::InvalidArgument`] (named `exponent`) if `aⁿ` is not a finite
-    /// number, e.g. `(−1)^0.5` (NaN) or `0^−1` (infinity).
+    /// [`Error::InvalidArgument`] (named `exponent`) if `n` is not a finite
+    /// number (`a^∞` has no slope to pass back), if `aⁿ` is not a finite
+    /// number, e.g. `(−1)^0.5` (NaN) or `0^−1` (infinity), or if the slope
+    /// `n·aⁿ⁻¹` is beyond the largest f64 though `a ≠ 0`, e.g. `a⁻¹` at
+    /// `a = 1e-200` (slope −1e400): its gradient would be an infinity.
     ///
     /// # Examples
     /// ```
@@ -252,6 +259,9 @@ impl Value {
     /// ```
     pub fn pow(&self, exponent: f64) -> Result<Value> {
         let (a, n) = (self.data(), exponent);
+        if !n.is_finite() {
+            return Err(Error::invalid("exponent", n, "the exponent must be a finite number (a^∞ has no slope to pass back)"));
+        }
         let out = a.powf(n);
         if !out.is_finite() {
             return Err(Error::invalid(
@@ -262,7 +272,23 @@ impl Value {
         }
         // n = 0 is the constant 1: its slope is 0 even at a = 0, where the
         // formula would give 0 · 0⁻¹ = NaN.
-        let local = if n == 0.0 { 0.0 } else { n * a.powf(n - 1.0) };
+        let mut local = if n == 0.0 { 0.0 } else { n * a.powf(n - 1.0) };
+        if !local.is_finite() && a != 0.0 {
+            // aⁿ⁻¹ overflows for a tiny a and n < 1 even where n·aⁿ⁻¹ does
+            // not: at a = n = 5e-324 the slope is (n/a)·aⁿ = 1·1.
+            local = (n / a) * out;
+        }
+        if !local.is_finite() && a != 0.0 {
+            return Err(Error::invalid(
+                "exponent",
+                n,
+                format!(
+                    "the slope of a^n at a = {a}, n·a^(n − 1), is beyond the largest f64, so its gradient would be infinite \
+                     (keep a further from 0)",
+                    a = a.readable()
+                ),
+            ));
+        }
         Ok(Value::from_op(out, vec![(self.clone(), local)]))
     }
 
@@ -296,7 +322,9 @@ impl Value {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] (named `self`) if `a ≤ 0` (or NaN): the
-    /// logarithm is only defined for positive numbers.
+    /// logarithm is only defined for positive numbers; and if `a` is so close
+    /// to 0 (below about 5.6e-309, a subnormal) that the slope `1/a` is
+    /// beyond the largest f64: its gradient would be infinite.
     ///
     /// # Examples
     /// ```
@@ -322,8 +350,20 @@ impl Value {
                 "the logarithm is only defined for positive numbers (add a small epsilon, or clamp, before taking it)",
             ));
         }
+        let slope = 1.0 / a;
+        if !slope.is_finite() {
+            return Err(Error::invalid(
+                "self",
+                a,
+                format!(
+                    "the slope of ln a there, 1/a, is beyond the largest f64 (a is below 1/f64::MAX ≈ {}), so its gradient \
+                     would be infinite (add a small epsilon, or clamp, before taking the logarithm)",
+                    (1.0 / f64::MAX).readable()
+                ),
+            ));
+        }
         let out = a.ln();
-        Ok(Value::from_op(out, vec![(self.clone(), 1.0 / a)]))
+        Ok(Value::from_op(out, vec![(self.clone(), slope)]))
     }
 
     /// The hyperbolic tangent, an activation squashing any number into (−1, 1).
@@ -554,7 +594,7 @@ macro_rules! binary_operator {
 binary_operator!(Add, add, "`a + b`, see [`Value::add`].", |a, b| Value::add(a, b));
 binary_operator!(Sub, sub, "`a - b = a + (−1)·b`, see [`Value::add`] and [`Value::mul`].", |a, b| Value::add(a, &-b));
 binary_operator!(Mul, mul, "`a * b`, see [`Value::mul`].", |a, b| Value::mul(a, b));
-binary_operator!(Div, div, "`a / b = a · b⁻¹`, see [`Value::mul`] and [`Value::pow`]. Panics if `1/b` is not finite.", |a, b| {
+binary_operator!(Div, div, "`a / b = a · b⁻¹`, see [`Value::mul`] and [`Value::pow`]. Panics if `1/b` or its slope is not finite.", |a, b| {
     let reciprocal = b.pow(-1.0).unwrap_or_else(|err| panic!("a / b needs a finite 1/b (b.pow(-1.0)? returns this as an Error): {err}"));
     Value::mul(a, &reciprocal)
 });
@@ -979,6 +1019,67 @@ mod tests {
     fn pow_giving_infinity_is_invalid_argument() {
         let err = Value::new(0.0).pow(-1.0).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument { name: "exponent", .. }));
+    }
+
+    #[test]
+    fn pow_with_an_exponent_that_is_not_finite_is_invalid_argument() {
+        // 0^∞ = 0 and 1^NaN = 1 as f64, but ∞·0^∞ and NaN·1 are no slopes.
+        for (a, n) in [(0.0, f64::INFINITY), (0.5, f64::INFINITY), (2.0, f64::NEG_INFINITY), (1.0, f64::NAN)] {
+            let err = Value::new(a).pow(n).unwrap_err();
+            assert!(matches!(err, Error::InvalidArgument { name: "exponent", .. }), "{a}^{n}: {err}");
+            assert!(err.to_string().contains("finite"), "{err}");
+        }
+    }
+
+    #[test]
+    fn pow_of_a_tiny_base_has_its_finite_slope() {
+        // n·aⁿ⁻¹, where aⁿ⁻¹ alone overflows: against the closed form (n/a)·aⁿ
+        // and, relative to its size, a central difference with a step scaled to a.
+        for (x, n) in [(5e-324, 5e-324), (1e-320, 1e-20), (1e-310, 0.001)] {
+            let a = Value::new(x);
+            let p = a.pow(n).unwrap();
+            p.backward();
+            let closed_form = n / x * x.powf(n);
+            assert!(a.grad().is_finite(), "slope of a^{n} at {x}: {}", a.grad());
+            assert_abs_diff_eq!(a.grad() / closed_form, 1.0, epsilon = 1e-12);
+            if x > 1e-315 {
+                let h = x * 1e-3;
+                let numeric = ((x + h).powf(n) - (x - h).powf(n)) / (2.0 * h);
+                assert_abs_diff_eq!(a.grad() / numeric, 1.0, epsilon = 1e-5);
+            }
+        }
+        // At a = n = 5e-324 the slope is 1·1: ((5e-324)^(5e-324) = 1 in f64).
+        let a = Value::new(5e-324);
+        a.pow(5e-324).unwrap().backward();
+        assert_eq!(a.grad(), 1.0);
+        // Ordinary points are computed as before, n·aⁿ⁻¹.
+        let a = Value::new(0.7);
+        a.pow(2.5).unwrap().backward();
+        assert_eq!(a.grad(), 2.5 * 0.7f64.powf(1.5));
+    }
+
+    #[test]
+    fn pow_whose_slope_is_beyond_f64_is_invalid_argument() {
+        // d(a⁻¹)/da = −1/a² = −1e400 at a = 1e-200; d(a^0.5)/da = 0.5/√a ≈ 2e161 at 5e-324 is fine.
+        let err = Value::new(1e-200).pow(-1.0).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { name: "exponent", .. }), "{err}");
+        assert!(err.to_string().contains("slope") && err.to_string().contains("1.0e-200"), "{err}");
+        assert!(Value::new(5e-324).pow(0.5).is_ok());
+        // At 0 the slope of a square root is truly infinite: recorded as such.
+        let a = Value::new(0.0);
+        a.pow(0.5).unwrap().backward();
+        assert_eq!(a.grad(), f64::INFINITY);
+    }
+
+    #[test]
+    fn log_whose_slope_is_beyond_f64_is_invalid_argument() {
+        // 1/a overflows below 1/f64::MAX ≈ 5.6e-309; just above it the slope is finite.
+        let err = Value::new(5e-324).log().unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument { name: "self", .. }), "{err}");
+        assert!(err.to_string().contains("slope"), "{err}");
+        let a = Value::new(1e-308);
+        a.log().unwrap().backward();
+        assert_abs_diff_eq!(a.grad() / 1e308, 1.0, epsilon = 1e-15);
     }
 
     #[test]
