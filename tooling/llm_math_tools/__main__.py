@@ -12,6 +12,7 @@ The scripts in scripts/ call these; they are also handy on their own:
                                     rewrite notebooks/expected/ from a run (review the diff)
   perturb [NOTEBOOK ...]            the perturbation test (floats ×1.1 per cell, then all at once)
   many                              many kernels at once: 4 notebooks together, cold then warm cache
+  runaway                           failing and runaway cells (panic, ?, interrupt, crash, replay) in the kernel
 NOTEBOOK selects notebooks whose file name contains it, e.g. 03.
 """
 
@@ -49,6 +50,7 @@ def main(argv):
     p = commands.add_parser("perturb", help="the perturbation test")
     p.add_argument("notebooks", nargs="*")
     commands.add_parser("many", help="many kernels at once, cold then warm cache")
+    commands.add_parser("runaway", help="failing and runaway cells in the real kernel")
     args = parser.parse_args(argv)
 
     # The project's kernel, registered inside the venv, for nbclient and every child process.
@@ -75,6 +77,9 @@ def main(argv):
     if args.command == "many":
         from .concurrent import many
         return many()
+    if args.command == "runaway":
+        from .runaway import runaway
+        return runaway()
     if args.command == "warm":
         from .warm import warm
         return warm(args.notebooks)

@@ -3,7 +3,8 @@
 Everything lands inside the project, nothing global except Chromium:
   node_modules/        MathJax (offline HTML export) and playwright-core (browser
                        tests), pinned in package.json / package-lock.json
-  .tools/evcxr/        evcxr_jupyter, the Rust kernel, pinned, built with --locked
+  .tools/evcxr/        evcxr_jupyter, the Rust kernel, pinned, built with --locked from
+                       its crates.io source and the project's patch (patched_evcxr.py)
   .venv/share/jupyter/kernels/rust/   the kernel, registered inside the venv,
                        started through scripts/kernel (the project's evcxr configuration)
   .cache/              evcxr's build directories and compilation cache, pre-warmed
@@ -22,10 +23,9 @@ import sys
 
 from pathlib import Path
 
-from . import FIGURES_CSS, JUPYTER_PATH, KERNEL, ROOT, VENV, warm
+from . import FIGURES_CSS, JUPYTER_PATH, KERNEL, ROOT, VENV, patched_evcxr, warm
 from .report import Steps, say
 
-EVCXR_VERSION = "0.22.0"
 TOOLS = ROOT / ".tools" / "evcxr"
 EVCXR = TOOLS / "bin" / "evcxr_jupyter"
 KERNEL_DIR = JUPYTER_PATH / "kernels" / KERNEL
@@ -67,14 +67,13 @@ def npm_packages(steps):
 
 
 def evcxr(steps):
-    steps.step(f"Rust kernel evcxr_jupyter {EVCXR_VERSION} (.tools/evcxr; a first build takes several minutes, cargo prints each crate)")
-    # cargo records what it installed in .crates.toml (evcxr_jupyter has no --version).
-    crates = TOOLS / ".crates.toml"
-    if EVCXR.exists() and crates.exists() and f'"evcxr_jupyter {EVCXR_VERSION} ' in crates.read_text():
-        steps.done("already installed")
-        return
-    run("cargo", "install", "--locked", "--version", EVCXR_VERSION, "--root", TOOLS, "evcxr_jupyter")
-    steps.done()
+    stamp = TOOLS / ".patched.sha256"
+    if not EVCXR.exists():
+        stamp.unlink(missing_ok=True)
+    stamped(steps, f"Rust kernel evcxr_jupyter {patched_evcxr.VERSION} from crates.io, checksums checked, "
+            "with the project's patch (tooling/evcxr; a first build takes several minutes, cargo prints each crate)",
+            stamp, [patched_evcxr.PATCH, patched_evcxr.VERSION, *patched_evcxr.CRATES.values()],
+            lambda: patched_evcxr.install(TOOLS))
 
 
 def kernelspec(steps):
@@ -110,7 +109,7 @@ def lab_css(steps):
 def warm_up(steps):
     crate = ROOT / "crates" / "llm-math"
     inputs = [ROOT / "Cargo.lock", crate / "Cargo.toml", ROOT / "notebooks" / "evcxr.toml",
-              ROOT / "scripts" / "kernel", KERNEL_DIR / "kernel.json",
+              ROOT / "scripts" / "kernel", KERNEL_DIR / "kernel.json", patched_evcxr.PATCH,
               *sorted(p for p in (crate / "src").rglob("*") if p.is_file()),
               "\n\n".join(sorted(warm.setup_cells()))]
 

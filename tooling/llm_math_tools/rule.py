@@ -5,10 +5,11 @@ suite's kernel runs (`checks`), the HTML export (`export`), the JupyterLab
 test (through `python -m llm_math_tools judge`) and the benchmark
 (`bench/kernels.py`). A code cell failed when its outputs hold
 
-- an error output (a compile error, or `:dep` failing),
-- anything on stderr (the kernel prints a panic, and an error returned with
-  `?`, to stderr; a cell that writes to stderr on purpose is a failed cell
-  too: a clean run shows no red),
+- an error output (a compile error, `:dep` failing, a panic, an error
+  returned with `?`, a crash or an interrupt: the project's patched evcxr
+  reports each of these as an error),
+- anything on stderr (a cell that writes to stderr on purpose is a failed
+  cell too: a clean run shows no red),
 - a figure, grid or table shown as its `Debug` text instead of the picture
   (evcxr falls back to `Debug`, silently, when the cell's final expression
   moves a variable the notebook keeps), or an array shown as ndarray's
@@ -73,7 +74,8 @@ def cell_failure(cell):
                 f"probably moves a variable of the notebook; borrow it (&x) or clone it (x.clone())\n{first}")
     error = error_text(outputs)
     if error and not expected:
-        what = "a panic" if "panicked at" in _stderr(outputs) else "an error"
+        panicked = "panicked at" in _stderr(outputs) or any(o.get("ename") == "panic" for o in outputs)
+        what = "a panic" if panicked else "an error"
         return f"raised {what}\n{first}\n{error}"
     if expected and not error:
         return f"is tagged {EXPECTED_TAG} but ran without error\n{first}"

@@ -5,11 +5,14 @@
 3. every notebook twice in the real kernel, with format, expected-number,
    exercise and recovery checks (`checks`); the executed notebooks of the
    first run are kept
-4. the perturbation test (`perturb`): the play cells' float literals ×1.1,
+4. failing and runaway cells (`runaway`): a panic, a `?` error, an interrupted
+   `loop {}`, a stack overflow, an allocation beyond memory, and the replay of
+   lost variables, each as Jupyter receives it
+5. the perturbation test (`perturb`): the play cells' float literals ×1.1,
    each cell on its own and then all at once; no cell may break
-5. many kernels at once (`concurrent`): four notebooks together, with a cold
+6. many kernels at once (`concurrent`): four notebooks together, with a cold
    and then a warm shared build cache, each showing its expected numbers
-6. real clients (unless `browser` is false): the HTML export of those executed
+7. real clients (unless `browser` is false): the HTML export of those executed
    notebooks, the site checked as files and in headless Chromium
    (tests/browser/site.mjs), and JupyterLab driven by Playwright
    (tests/browser/lab.mjs)
@@ -22,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import ROOT, VENV, checks, concurrent, export, install, perturb
+from . import ROOT, VENV, checks, concurrent, export, install, perturb, runaway
 from .report import Steps, say
 
 
@@ -52,6 +55,10 @@ def test(browser=True):
         what = "Every notebook twice in the real Jupyter kernel: format, identical runs, recovery probes"
         steps.step(what)
         stage(steps, what, checks.check(save_dir=executed))
+        what = ("Failing and runaway cells in the real kernel: panic, ? error, interrupt, stack overflow, "
+                "out of memory, replay")
+        steps.step(what)
+        stage(steps, what, runaway.runaway())
         what = "Perturbation: every play cell's floats ×1.1 on their own, then all at once; no cell may break"
         steps.step(what)
         stage(steps, what, perturb.perturb())

@@ -53,6 +53,14 @@ class Rule(unittest.TestCase):
         self.assertIn("index out of bounds", why)
         self.assertNotIn("stack backtrace", why)
 
+    def test_a_panic_error_output_fails_as_a_panic(self):
+        # What the patched evcxr sends for a panic: an error output named "panic".
+        reported = {"output_type": "error", "ename": "panic", "traceback": [],
+                    "evalue": "panicked at line 3: index out of bounds: the len is 0 but the index is 3"}
+        why = cell_failure(cell(reported))
+        self.assertTrue(why.startswith("raised a panic"), why)
+        self.assertIn("line 3", why)
+
     def test_anything_on_stderr_fails(self):
         self.assertIn("careful", cell_failure(cell(stderr("Error: careful\n"))))
 
