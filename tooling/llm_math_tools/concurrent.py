@@ -7,7 +7,10 @@ evcxr's shared compilation cache at the same time), then again together with
 that cache now warm. Every run must pass the rule in every cell and show its
 expected numbers (notebooks/expected/). A last run of one notebook alone on
 the same cache checks the cache was left usable: nothing half-written, no
-lock left held. The project's own .cache/ is not touched.
+lock left held. Then the cache is damaged (a built file truncated, another
+deleted): the check set-up runs (warm.check_and_repair) must name both and
+clear the cache, and the first notebook must then build and run again on it.
+The project's own .cache/ is not touched.
 
 The notebooks are those without the polars `tables` feature, so a cold build
 takes minutes, not a quarter of an hour.
@@ -21,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import expected, kernel
+from . import expected, kernel, warm
 from .report import Reporter, say
 from .rule import notebook_failures
 
@@ -68,22 +71,29 @@ def many(names=NOTEBOOKS):
         _together(paths, cache_dir, "cold cache", reporter)
         _together(paths, cache_dir, "warm cache", reporter)
         _together(paths[:1], cache_dir, "alone afterwards, same cache", reporter)
-        held = [p.name for p in (Path(cache_dir) / "kernels").glob("*/") if _locked(p)]
+        held = [p.name for p in (Path(cache_dir) / "kernels").glob("*/") if warm.in_use(p)]
         reporter.report("no kernel build directory left locked", f"still locked: {held}" if held else None)
+        _damaged_then_rebuilt(paths[0], cache_dir, reporter)
     return reporter.finish()
 
 
-def _locked(slot):
-    """Whether a kernel still holds the flock of its build directory (scripts/kernel)."""
-    import fcntl
-
-    lock = slot / ".lock"
-    if not lock.exists():
-        return False
-    with open(lock) as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return True
-        fcntl.flock(f, fcntl.LOCK_UN)
-    return False
+def _damaged_then_rebuilt(path, cache_dir, reporter):
+    """Damages the cache as an interrupted copy or a full disk would; set-up's check must notice
+    and clear it, and a kernel must then build and run the notebook again."""
+    cache = Path(cache_dir)
+    warm.record(cache)  # as set-up's warm-up does
+    built = warm.built_files(cache)
+    largest = max(built, key=lambda p: p.stat().st_size)
+    with open(largest, "r+b") as f:
+        f.truncate(largest.stat().st_size // 2)
+    gone = next(p for p in built if p.suffix == ".rlib" and p != largest)
+    gone.unlink()
+    problems, in_use = warm.check_and_repair(cache)
+    named = [p for p in (largest, gone) if not any(p.name in problem for problem in problems)]
+    trouble = []
+    if named:
+        trouble.append(f"the check did not name {[p.name for p in named]}: {problems}")
+    if in_use or warm.built_files(cache):
+        trouble.append(f"the cache was not cleared (in use: {in_use})")
+    reporter.report("a damaged cache (a file truncated, one deleted) is noticed and cleared", trouble)
+    _together([path], cache_dir, "after the damaged cache was cleared: built again", reporter)

@@ -108,16 +108,24 @@ def lab_css(steps):
 
 def warm_up(steps):
     crate = ROOT / "crates" / "llm-math"
+    cache = ROOT / ".cache"
     inputs = [ROOT / "Cargo.lock", crate / "Cargo.toml", ROOT / "notebooks" / "evcxr.toml",
               ROOT / "scripts" / "kernel", KERNEL_DIR / "kernel.json", patched_evcxr.PATCH,
               *sorted(p for p in (crate / "src").rglob("*") if p.is_file()),
               "\n\n".join(sorted(warm.setup_cells()))]
+    # A deleted .cache/ takes its stamp with it; a damaged one is cleared here, so both are rebuilt below.
+    problems, in_use = warm.check_and_repair(cache)
+    if problems:
+        more = f" and {len(problems) - 1} more" if len(problems) > 1 else ""
+        say(f"    the build cache .cache/ is damaged ({problems[0]}{more}): cleared, building it again"
+            + (f"; left alone, in use by a running kernel: {', '.join(in_use)}" if in_use else ""))
 
     def action():
         if warm.warm() != 0:
             sys.exit("set-up: warming the kernel failed (see above)")
+        return f"{warm.record(cache)} built files listed in .cache/{warm.MANIFEST}, checked by the next set-up"
     stamped(steps, "Pre-warming: building the notebooks' dependencies in the kernel once (cached in .cache/)",
-            ROOT / ".cache" / "warm.sha256", inputs, action)
+            cache / "warm.sha256", inputs, action)
 
 
 def browser(steps):

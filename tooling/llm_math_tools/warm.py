@@ -4,9 +4,20 @@ Each distinct setup cell (the first code cell of a notebook) runs once in a
 fresh kernel, followed by a cell that stores a variable (the first such cell
 pays a one-off cost per kernel). The builds land in evcxr's compilation
 cache under .cache/, shared by every later kernel.
+
+After a warm-up, `record` lists the files it built that never change later
+(evcxr's cache entries, the dependencies in each kernel build directory) with
+their sizes; `damage` compares the cache with that list, so the next set-up
+notices a cache that was partly deleted or truncated (an interrupted copy, a
+full disk) and `repair` clears it for a fresh warm-up, instead of a kernel
+failing later with an error about invalid metadata or a failed copy.
 """
 
+import fcntl
+import json
+import shutil
 import time
+from pathlib import Path
 
 import nbformat
 
@@ -41,3 +52,87 @@ def warm(names=()):
             return 1
         say(f"  warmed the {what} in {time.monotonic() - started:.1f} s")
     return 0
+
+
+MANIFEST = "warm-manifest.json"
+# Rebuilt while a kernel runs, so not listed: the cell's own crate and the
+# course's crate (a path dependency, rebuilt in place when its source changes).
+MUTABLE = ("ctx", "libctx", "llm_math", "libllm_math")
+
+
+def built_files(cache):
+    """The files under `cache` that a warm-up builds and nothing rewrites afterwards."""
+    cache = Path(cache)
+    files = [p for p in (cache / "evcxr").glob("*/*") if p.name != "hits"]
+    files += list((cache / "kernels").glob("*/target/*/debug/deps/*"))
+    return sorted(p for p in files if p.is_file() and not p.name.split("-")[0].split(".")[0] in MUTABLE)
+
+
+def record(cache):
+    """Writes the list of built files and their sizes (after a successful warm-up)."""
+    cache = Path(cache)
+    sizes = {str(p.relative_to(cache)): p.stat().st_size for p in built_files(cache)}
+    (cache / MANIFEST).write_text(json.dumps(sizes, indent=0, sort_keys=True))
+    return len(sizes)
+
+
+def damage(cache):
+    """What is wrong with `cache` against its list: missing or resized files (empty: intact)."""
+    cache = Path(cache)
+    try:
+        sizes = json.loads((cache / MANIFEST).read_text())
+    except (OSError, ValueError):
+        return [f"{MANIFEST} is missing or unreadable"]
+    problems = []
+    for name, size in sizes.items():
+        path = cache / name
+        if not path.is_file():
+            problems.append(f"{name} is missing")
+        elif path.stat().st_size != size:
+            problems.append(f"{name} is {path.stat().st_size} bytes, was {size}")
+    return problems
+
+
+def in_use(slot):
+    """Whether a running kernel holds this build directory (scripts/kernel's flock)."""
+    lock = slot / ".lock"
+    if not lock.exists():
+        return False
+    with open(lock) as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return False
+
+
+def repair(cache):
+    """Empties `cache` for a fresh warm-up; build directories of running kernels are left alone.
+
+    Returns the names of the directories left (in use)."""
+    cache = Path(cache)
+    kept = []
+    for entry in cache.iterdir() if cache.exists() else []:
+        if entry.name == "kernels" and entry.is_dir():
+            for slot in entry.iterdir():
+                if slot.is_dir() and in_use(slot):
+                    kept.append(str(slot.relative_to(cache)))
+                elif slot.is_dir():
+                    shutil.rmtree(slot)
+                else:
+                    slot.unlink()
+        elif entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    return kept
+
+
+def check_and_repair(cache):
+    """Clears `cache` when it is damaged; returns (what was wrong, directories left in use)."""
+    cache = Path(cache)
+    if not (cache / MANIFEST).exists():
+        return [], []  # never warmed (or deleted): the warm-up that follows builds it
+    problems = damage(cache)
+    return problems, (repair(cache) if problems else [])
