@@ -126,6 +126,8 @@ def warm_up(steps):
         return f"{warm.record(cache)} built files listed in .cache/{warm.MANIFEST}, checked by the next set-up"
     stamped(steps, "Pre-warming: building the notebooks' dependencies in the kernel once (cached in .cache/)",
             cache / "warm.sha256", inputs, action)
+    if not (cache / warm.MANIFEST).exists():  # warmed by a set-up from before the list existed
+        warm.record(cache)
 
 
 def browser(steps):
