@@ -216,3 +216,17 @@ pub(crate) fn check_result<'a, D: ndarray::Dimension>(
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_in_messages_are_written_readably_not_digit_by_digit() {
+        // `{}` on 1e-200 writes 200 zeros and a 1.
+        assert_eq!(Error::invalid("x", 1e-200, "why").to_string(), "invalid argument `x` = 1.0e-200: why");
+        assert_eq!(Error::invalid("x", 0.1 + 0.2, "why").to_string(), "invalid argument `x` = 0.3: why");
+        let message = crate::optim::Sgd::new(-1e-200).unwrap_err().to_string();
+        assert!(message.starts_with("invalid argument `lr` = -1.0e-200: ") && message.len() < 120, "{message}");
+    }
+}

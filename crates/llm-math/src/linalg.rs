@@ -782,6 +782,8 @@ mod tests {
         assert_ulps(norm(&[1e200, 1e-200, -1e200, 1e-200]), 1e200 * SQRT_2, 1);
         assert_ulps(norm(&[1e-200, 3e-300]), 1e-200, 0);
         assert_ulps(norm(&[3e-200, 4e-200]), 5e-200, 1);
+        assert_ulps(norm(&[3e200, 4e200]), 5e200, 1); // squares beyond f64
+        assert_ulps(norm(&[1e-200, 1e-200]), 1e-200 * SQRT_2, 1); // squares below the smallest f64
         assert_eq!(norm(&[f64::MAX, 0.0]), f64::MAX);
         assert_eq!(norm(&[f64::MAX, f64::MAX]), f64::INFINITY); // the length itself is above f64::MAX
         let smallest = f64::from_bits(1); // 4.9e-324, the smallest subnormal
@@ -797,6 +799,7 @@ mod tests {
         let unit = array![FRAC_1_SQRT_2, FRAC_1_SQRT_2];
         assert_abs_diff_eq!(normalize(&[1e200, 1e200]).unwrap(), unit, epsilon = 1e-15);
         assert_abs_diff_eq!(normalize(&[1e-200, 1e-200]).unwrap(), unit, epsilon = 1e-15);
+        assert_abs_diff_eq!(normalize(&[3e200, 4e200]).unwrap(), array![0.6, 0.8], epsilon = 1e-15);
         assert_abs_diff_eq!(normalize(&[1e200, 1e-200]).unwrap(), array![1.0, 0.0], epsilon = 1e-15);
         assert_eq!(normalize(&[f64::from_bits(1), 0.0]).unwrap(), array![1.0, 0.0]);
         assert!(matches!(normalize(&[0.0, -0.0]), Err(Error::InvalidArgument { name: "a", .. })));

@@ -152,8 +152,12 @@ pub trait Optimizer {
     /// [`Error::ShapeMismatch`] if `grads` and `params` differ in length, or
     /// if the optimizer's state was built for a different number of
     /// parameters (call [`reset`](Optimizer::reset) to start over);
-    /// [`Error::NonFinite`] for a NaN or infinite gradient (the parameters are
-    /// left untouched).
+    /// [`Error::NonFinite`] for a NaN or infinite gradient;
+    /// [`Error::InvalidArgument`] if the step would take a parameter or the
+    /// optimizer's state beyond f64 (a diverged loss: its gradients are huge).
+    /// [`Adam`] squares the gradients, so for it that is any gradient above
+    /// about 1e154 in size. After an error the parameters and the state are
+    /// as they were.
     fn step(&mut self, params: &mut Array1<f64>, grads: &Array1<f64>) -> Result<()>;
 
     /// The learning rate the next step will use.
@@ -339,7 +343,10 @@ impl Optimizer for Momentum {
 /// ```
 ///
 /// Dividing by `√v̂` makes the step size roughly `lr` whatever the scale of
-/// the gradient: the very first step is `lr·g/(|g| + ε) ≈ lr·sign(g)`.
+/// the gradient: the very first step is `lr·g/(|g| + ε) ≈ lr·sign(g)`. The
+/// one limit is f64 itself: `g²` must fit one, so a gradient above about
+/// 1e154 in size (a diverged loss) is an [`Error::InvalidArgument`] naming
+/// `grads` that says to clip the gradients, and nothing changes.
 ///
 /// # Examples
 /// ```
@@ -829,6 +836,22 @@ mod tests {
             // step = lr·g/(|g| + ε); ε only matters next to |g| = 1e-4.
             assert_abs_diff_eq!(theta, array![-0.01, 0.01], epsilon = 1e-6);
         }
+    }
+
+    #[test]
+    fn adam_with_gradients_beyond_the_square_of_f64_is_an_error_that_changes_nothing() {
+        // ±1e200: g² overflows, so the docs' "≈ lr·sign(g)" cannot be computed; an error says so.
+        let mut opt = Adam::new(0.01).unwrap();
+        let mut theta = array![1.0, 2.0];
+        let e = opt.step(&mut theta, &array![1e200, -1e200]).unwrap_err();
+        assert!(matches!(e, Error::InvalidArgument { name: "grads", .. }), "{e:?}");
+        let message = e.to_string();
+        assert!(message.contains("1e154") && message.contains("clip the gradients"), "{message}");
+        assert_eq!((theta.clone(), opt.steps()), (array![1.0, 2.0], 0), "nothing changed");
+        // Below the limit the step is lr·sign(g), as documented.
+        opt.step(&mut theta, &array![1e150, -1e150]).unwrap();
+        assert_abs_diff_eq!(theta, array![0.99, 2.01], epsilon = 1e-12);
+        assert_eq!(opt.steps(), 1);
     }
 
     #[test]

@@ -1,11 +1,10 @@
 //! Bar charts: one bar per category, its value written on it.
 
-use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::clip::Span;
-use super::frame::{Area, Lines, Mesh, axis_range, categories, decimals, frame, segment_label};
+use super::frame::{Area, Categories, Lines, Mesh, axis_range, category_label, decimals, frame};
 use super::layers::Bars;
 use super::{Chart, PALETTE, plot_err};
 use crate::error::Result;
@@ -20,7 +19,7 @@ pub(super) fn draw(area: &Area, chart: &Chart, bars: &Bars) -> Result<()> {
         let pad = 0.12 * (high - low).max(f64::EPSILON);
         (if low < 0.0 { low - pad } else { 0.0 }, high + pad)
     });
-    let x_format = |v: &SegmentValue<usize>| segment_label(v, labels);
+    let x_format = |v: &f64| category_label(v, labels);
     let mesh = Mesh {
         y_label_area: 55,
         lines: Lines::Horizontal,
@@ -33,12 +32,16 @@ pub(super) fn draw(area: &Area, chart: &Chart, bars: &Bars) -> Result<()> {
     // Bars are cut to a fixed y range (a value far outside it would overflow
     // plotters' pixel arithmetic); one wholly outside it is not drawn.
     let span = Span { range: y.clone(), log: false };
-    let mut plot = frame(area, chart, categories(n), y, mesh)?;
+    let mut plot = frame(area, chart, Categories(n), y, mesh)?;
     let color = PALETTE[0];
+    // A gap of 6 pixels each side of a bar, less where the slots are narrow
+    // (many bars), so that no bar's width is ever negative.
+    let slot = plot.plotting_area().dim_in_pixel().0 as usize / n;
+    let gap = 6.min(slot / 4) as u32;
     plot.draw_series(values.iter().enumerate().filter(|&(_, &v)| v.max(0.0) >= span.range.start && v.min(0.0) <= span.range.end).map(|(i, &v)| {
         let (base, top) = (span.clamp(0.0), span.clamp(v));
-        let mut bar = Rectangle::new([(SegmentValue::Exact(i), base), (SegmentValue::Exact(i + 1), top)], color.filled());
-        bar.set_margin(0, 0, 6, 6);
+        let mut bar = Rectangle::new([(i as f64, base), (i as f64 + 1.0, top)], color.filled());
+        bar.set_margin(0, 0, gap, gap);
         bar
     }))
     .map_err(plot_err)?;
@@ -51,7 +54,7 @@ pub(super) fn draw(area: &Area, chart: &Chart, bars: &Bars) -> Result<()> {
         // axis has its value written inside the plot, at the edge it crosses.
         let anchor = if v > span.range.end || (v < 0.0 && v >= span.range.start) { VPos::Top } else { VPos::Bottom };
         let style = ("sans-serif", 13).into_font().color(&BLACK).pos(Pos::new(HPos::Center, anchor));
-        Text::new(text(v), (SegmentValue::CenterOf(i), span.clamp(v)), style)
+        Text::new(text(v), (i as f64 + 0.5, span.clamp(v)), style)
     }))
     .map_err(plot_err)?;
     Ok(())

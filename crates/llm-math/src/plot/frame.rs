@@ -2,8 +2,8 @@
 //! and grid lines; and how tick labels are written.
 
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::{AsRangedCoord, SegmentValue, SegmentedCoord, ValueFormatter};
-use plotters::coord::types::RangedCoordusize;
+use plotters::coord::ranged1d::{AsRangedCoord, DefaultFormatting, KeyPointHint, Ranged, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 
 use super::{Chart, plot_err};
@@ -131,18 +131,36 @@ pub(super) fn axis_range(chart: &Chart, axis: &'static str, lo: f64, hi: f64, lo
 /// The colour of the finer grid lines.
 const LIGHT_LINES: RGBColor = RGBColor(235, 235, 235);
 
-/// `n` equal slots, one per category. (A plotters integer range `0..k`
-/// includes `k`, so `0..n - 1` gives exactly `n` segments.)
-pub(super) fn categories(n: usize) -> SegmentedCoord<RangedCoordusize> {
-    (0..n - 1).into_segmented()
+/// `n` equal slots, one per category: category `i` runs from `i` to `i + 1`
+/// on an axis from 0 to `n`, its tick and label at `i + 0.5`.
+///
+/// Not plotters' segmented integer axis: for one category that is the range
+/// `0..0`, which plotters maps to a single pixel, so a lone bar came out with
+/// a negative width and a one-row or one-column heatmap with none.
+pub(super) struct Categories(pub usize);
+
+impl Ranged for Categories {
+    /// Never used: every chart with categories gives its own label format.
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        RangedCoordf64::from(self.range()).map(value, limit)
+    }
+
+    /// The middle of every slot; no finer grid lines.
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() { Vec::new() } else { (0..self.0).map(|i| i as f64 + 0.5).collect() }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        0.0..self.0 as f64
+    }
 }
 
-/// The label of the category a tick stands in the middle of.
-pub(super) fn segment_label(v: &SegmentValue<usize>, labels: &[String]) -> String {
-    match v {
-        SegmentValue::CenterOf(i) => labels.get(*i).cloned().unwrap_or_default(),
-        _ => String::new(),
-    }
+/// The label of the category whose tick is at `v` (the middle of its slot).
+pub(super) fn category_label(v: &f64, labels: &[String]) -> String {
+    if *v >= 0.0 { labels.get(v.floor() as usize).cloned().unwrap_or_default() } else { String::new() }
 }
 
 /// Axis ticks: plain decimals for everyday magnitudes, `1e-5` style for tiny

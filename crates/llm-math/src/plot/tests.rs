@@ -55,12 +55,106 @@ fn heatmap_has_a_cell_and_a_value_per_entry() {
     }
 }
 
+/// The value of attribute `name` in the element `element`.
+fn attr(element: &str, name: &str) -> f64 {
+    let start = element.find(&format!(" {name}=\"")).unwrap_or_else(|| panic!("no {name} in {element}")) + name.len() + 3;
+    let len = element[start..].find('"').unwrap();
+    element[start..start + len].parse().unwrap()
+}
+
+/// The filled rectangles an SVG draws, background excluded, in the order
+/// drawn: `(x, y, width, height, fill)`.
+fn rects(svg: &str) -> Vec<(f64, f64, f64, f64, String)> {
+    svg.lines()
+        .filter(|l| l.starts_with("<rect") && !l.contains("fill=\"#FFFFFF\""))
+        .map(|l| {
+            let fill = l.split("fill=\"").nth(1).and_then(|f| f.split('"').next()).unwrap_or_default().to_string();
+            (attr(l, "x"), attr(l, "y"), attr(l, "width"), attr(l, "height"), fill)
+        })
+        .collect()
+}
+
+/// The plotting area `(left, top, right, bottom)` inside a chart's axes,
+/// read from the two axis lines (the only polylines longer than 50 pixels).
+fn plot_area(svg: &str) -> (f64, f64, f64, f64) {
+    let (mut y_axis, mut x_axis) = (None, None);
+    for line in svg.lines().filter(|l| l.starts_with("<polyline")) {
+        let points: Vec<f64> = line.split("points=\"").nth(1).unwrap().split(['"', ' ', ',']).take(4).map(|v| v.parse().unwrap()).collect();
+        let [x1, y1, x2, y2] = points[..] else { panic!("{line}") };
+        if x1 == x2 && (y2 - y1).abs() > 50.0 {
+            y_axis = Some((x1, y1.min(y2)));
+        } else if y1 == y2 && (x2 - x1).abs() > 50.0 {
+            x_axis = Some((x1.max(x2), y1));
+        }
+    }
+    let ((left, top), (right, bottom)) = (y_axis.expect("no y axis"), x_axis.expect("no x axis"));
+    (left, top, right, bottom)
+}
+
+/// Asserts that every rectangle has a positive width and height and lies
+/// within the plotting area (a pixel of slack for rounding).
+fn assert_drawn_inside(what: &str, svg: &str, rects: &[(f64, f64, f64, f64, String)]) {
+    let (left, top, right, bottom) = plot_area(svg);
+    for (x, y, w, h, _) in rects {
+        assert!(*w > 0.0 && *h > 0.0, "{what}: a rectangle {w}×{h} at ({x}, {y})");
+        assert!(*x >= left - 1.0 && x + w <= right + 1.0 && *y >= top - 1.0 && y + h <= bottom + 1.0, "{what}: ({x}, {y}) {w}×{h} outside {left}..{right} × {top}..{bottom}");
+    }
+}
+
 #[test]
-fn one_bar_and_a_one_cell_heatmap_draw() {
-    let svg = Chart::new("b").bars(&["only"], &[2.0]).render().unwrap().svg;
-    assert!(has_text(&svg, "only") && has_text(&svg, "2"));
+fn one_bar_is_drawn_with_a_positive_width_inside_the_plot() {
+    // Plotters' segmented axis maps one category to a point: the bar came out 12 pixels wide to the left.
+    for value in [2.0, -1.5] {
+        let svg = Chart::new("b").bars(&["only"], &[value]).render().unwrap().svg;
+        let bars = rects(&svg);
+        assert_eq!(bars.len(), 1, "{value}: {svg}");
+        assert_drawn_inside("one bar", &svg, &bars);
+        let (left, _, right, _) = plot_area(&svg);
+        assert!(bars[0].2 > 0.9 * (right - left), "{value}: the one slot is the whole width less the gaps: {bars:?}");
+        assert!(has_text(&svg, "only") && has_text(&svg, &value.to_string()));
+    }
+    // Many bars in narrow slots: no gap so wide that a bar's width goes negative.
+    let labels: Vec<String> = (0..200).map(|i| i.to_string()).collect();
+    let values: Vec<f64> = (0..200).map(|i| 1.0 + i as f64).collect();
+    let labels: Vec<&str> = labels.iter().map(String::as_str).collect();
+    let svg = Chart::new("many").bars(&labels, &values).render().unwrap().svg;
+    let bars = rects(&svg);
+    assert_eq!(bars.len(), 200);
+    assert_drawn_inside("200 bars", &svg, &bars);
+    assert!(bars.windows(2).all(|w| w[0].0 + w[0].2 <= w[1].0), "bars overlap");
+}
+
+#[test]
+fn one_row_and_one_column_heatmaps_fill_a_cell_per_value() {
+    // One query's attention row, as a row and as a column: plotters' segmented
+    // axis gave the cells no height (no width), so the heatmap was blank.
+    let row = array![[0.1, 0.7, 0.2]];
+    let (dark, bright, middle) = ("#440154", "#FEE825", "#433981");
+    let cases = [
+        ("1×3", Chart::new("h").heatmap(&row, &["q"], &["a", "b", "c"]), true),
+        ("3×1", Chart::new("h").heatmap(&row.t().to_owned(), &["a", "b", "c"], &["q"]), false),
+    ];
+    for (what, chart, across) in cases {
+        let svg = chart.render().unwrap().svg;
+        let mut cells = rects(&svg);
+        assert_eq!(cells.len(), 3, "{what}: {svg}");
+        assert_drawn_inside(what, &svg, &cells);
+        // Side by side along the row (down the column, row 0 on top), in order, filling the plot.
+        cells.sort_by(|a, b| if across { a.0.total_cmp(&b.0) } else { a.1.total_cmp(&b.1) });
+        let fills: Vec<&str> = cells.iter().map(|c| c.4.as_str()).collect();
+        assert_eq!(fills, [dark, bright, middle], "{what}");
+        let (left, top, right, bottom) = plot_area(&svg);
+        let area: f64 = cells.iter().map(|c| c.2 * c.3).sum();
+        assert!(area > 0.95 * (right - left) * (bottom - top), "{what}: cells cover {area} of the plot: {cells:?}");
+        for text in ["0.10", "0.70", "0.20", "q", "a", "b", "c"] {
+            assert!(has_text(&svg, text), "{what}: missing {text}");
+        }
+    }
     let svg = Chart::new("h").heatmap(&array![[0.5]], &["r"], &["c"]).render().unwrap().svg;
-    assert!(has_text(&svg, "0.50"));
+    let cells = rects(&svg);
+    assert_eq!(cells.len(), 1);
+    assert_drawn_inside("1×1", &svg, &cells);
+    assert!(has_text(&svg, "0.50") && has_text(&svg, "r") && has_text(&svg, "c"));
 }
 
 #[test]
@@ -310,3 +404,4 @@ fn a_log_axis_reaching_subnormal_values_is_refused_not_drawn_forever() {
     assert!(message.contains("logarithmic") && message.contains("decades"), "{message}");
     assert_eq!(render_within_time_limit(Chart::new("wide").log_x().x_range(1e-100, 1e200).line("", &[1.0, 2.0], &[1.0, 2.0])), None);
 }
+
