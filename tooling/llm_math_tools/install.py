@@ -72,7 +72,7 @@ def evcxr(steps):
         stamp.unlink(missing_ok=True)
     stamped(steps, f"Rust kernel evcxr_jupyter {patched_evcxr.VERSION} from crates.io, checksums checked, "
             "with the project's patch (tooling/evcxr; a first build takes several minutes, cargo prints each crate)",
-            stamp, [patched_evcxr.PATCH, patched_evcxr.VERSION, *patched_evcxr.CRATES.values()],
+            stamp, [patched_evcxr.PATCH, Path(patched_evcxr.__file__)],
             lambda: patched_evcxr.install(TOOLS))
 
 

@@ -19,6 +19,7 @@ changes that. Nothing of evcxr's code is kept in this repository; set-up does:
 """
 
 import hashlib
+import os
 import shutil
 import subprocess
 import tarfile
@@ -68,10 +69,13 @@ def unpack_and_patch():
     tree.mkdir(parents=True)
     for name in CRATES:
         with tarfile.open(download(name)) as crate:
-            crate.extractall(tree, filter="data")
-    # Its own git repository, so that `git apply` takes the patch's paths relative to it.
-    subprocess.run(["git", "init", "-q"], cwd=tree, check=True)
-    subprocess.run(["git", "apply", "--whitespace=nowarn", str(PATCH)], cwd=tree, check=True)
+            # filter="data" refuses links and paths outside the tree (Python 3.11.4+).
+            crate.extractall(tree, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    # Its own git repository, so that `git apply` takes the patch's paths relative to it;
+    # GIT_DIR and friends (set when run from a git hook) would point it at the project's.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    subprocess.run(["git", "init", "-q"], cwd=tree, check=True, env=env)
+    subprocess.run(["git", "apply", "--whitespace=nowarn", str(PATCH)], cwd=tree, check=True, env=env)
     return tree / f"evcxr_jupyter-{VERSION}"
 
 

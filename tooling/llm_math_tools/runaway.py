@@ -168,6 +168,19 @@ def runaway():
         problems += expect_value(kernel, "kept + 1", "42")
         reporter.report("an error returned with ?: error reply, its line, the crate's message", problems)
 
+        reply, outputs = kernel.run('print!("no newline");\nlet a = [[1.0, 2.0]];\nlet product = matmul(&a, &a)?;')
+        problems = expect_error(reply, outputs, ["error at line 3", "shape mismatch in matmul"], "print! then ?")
+        if "no newline" not in text_of(outputs, "stream") or "EVCXR" in text_of(outputs):
+            problems.append(f"the printed text was lost or a marker leaked:\n{text_of(outputs)}")
+        reporter.report("text printed without a newline, then a ? error: both shown, the error still an error",
+                        problems)
+
+        problems = expect_value(kernel, "fn third(v: &[i32]) -> i32 {\n    v[2]\n}\nthird(&[1, 2, 3])", "3")
+        reply, outputs = kernel.run("let short = vec![1];\n\nthird(&short)")
+        problems += expect_error(reply, outputs, ["panicked at line 3", "index out of bounds"],
+                                 "panic in a fn of an earlier cell")
+        reporter.report("a panic inside a function an earlier cell defined: the calling line", problems)
+
         reporter.report("Run All stops at the failing cell (nbclient, a second kernel)", run_all_stops())
 
         reply, outputs = kernel.run('println!("looping");\nloop {}', interrupt_after="looping", timeout=600)
