@@ -31,7 +31,7 @@ import nbformat
 
 from . import exercises, expected, kernel
 from .report import Reporter, say
-from .rule import cell_failure, error_text, notebook_failures
+from .rule import as_str, cell_failure, error_text, notebook_failures
 
 # (what it breaks, the cell, what its error must say)
 RECOVERY_PROBES = [
@@ -77,7 +77,11 @@ def check_format(path):
 
 
 def outputs_of(nb):
-    """Every code cell's outputs, without execution counts or timing metadata."""
+    """Every code cell's outputs, without execution counts or timing metadata.
+
+    Consecutive stream outputs of one name are joined, as Jupyter shows them:
+    how the kernel's lines were cut into messages depends on timing, not on
+    what the cell printed."""
     result = []
     for cell in kernel.code_cells(nb):
         outs = []
@@ -85,6 +89,11 @@ def outputs_of(nb):
             output = dict(copy.deepcopy(output))
             output.pop("execution_count", None)
             output.pop("metadata", None)
+            last = outs[-1] if outs else {}
+            if (output.get("output_type") == "stream" and last.get("output_type") == "stream"
+                    and last.get("name") == output.get("name")):
+                last["text"] = as_str(last["text"]) + as_str(output["text"])
+                continue
             outs.append(output)
         result.append(outs)
     return result
