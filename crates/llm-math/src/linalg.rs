@@ -187,7 +187,8 @@ pub fn cosine_similarity<'a, 'b>(
 ///
 /// # Errors
 /// [`Error::ShapeMismatch`] if the lengths differ; [`Error::InvalidArgument`]
-/// if `onto` is the zero vector.
+/// if `onto` is the zero vector; [`Error::Overflow`] if a component of the
+/// projection is beyond the largest f64 (entries near f64::MAX).
 ///
 /// # Examples
 /// ```
@@ -212,7 +213,13 @@ pub fn project_onto<'a, 'b>(
     }
     let (v_scaled, u_scaled) = (scaled(&v, scale_v), scaled(&u, scale_u));
     let coefficient = v_scaled.dot(&u_scaled) / u_scaled.dot(&u_scaled);
-    Ok(u_scaled.mapv(|x| x * coefficient / scale_v))
+    let projection = u_scaled.mapv(|x| x * coefficient / scale_v);
+    // A component can exceed f64::MAX though every entry is finite (v = [MAX, MAX] onto [1, 0.1]),
+    // or round past it (v = [MAX] onto itself).
+    if v.iter().chain(u.iter()).all(|x| x.is_finite()) {
+        check_result("project_onto", &projection.view())?;
+    }
+    Ok(projection)
 }
 
 // ---------------------------------------------------------------------------

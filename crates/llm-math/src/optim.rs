@@ -303,13 +303,24 @@ impl Momentum {
 impl Optimizer for Momentum {
     fn step(&mut self, params: &mut Array1<f64>, grads: &Array1<f64>) -> Result<()> {
         check_step(params, grads)?;
-        let v = state_for(&mut self.velocity, params.len())?;
-        // v ← βv + (1 − β)g, then p ← p − lr·v; computed aside and kept only if finite.
-        let v_new = ndarray::Zip::from(&*v).and(grads).map_collect(|&v, &g| self.beta * v + (1.0 - self.beta) * g);
+        if let Some(v) = &self.velocity {
+            check_state(v.len(), params.len())?;
+        }
+        // v ← βv + (1 − β)g (v starts at 0), then p ← p − lr·v; computed aside
+        // and kept only if finite, so a failed step leaves no velocity behind.
+        let zeros;
+        let v_old = match &self.velocity {
+            Some(v) => v,
+            None => {
+                zeros = Array1::zeros(params.len());
+                &zeros
+            }
+        };
+        let v_new = ndarray::Zip::from(v_old).and(grads).map_collect(|&v, &g| self.beta * v + (1.0 - self.beta) * g);
         let p_new = &*params - &(&v_new * self.lr);
         check_state_finite(&v_new, "Momentum's velocity")?;
         commit(params, p_new, "Momentum")?;
-        *v = v_new;
+        self.velocity = Some(v_new);
         Ok(())
     }
 
@@ -415,10 +426,11 @@ impl Optimizer for Adam {
         for state in [&self.m, &self.v].into_iter().flatten() {
             check_state(state.len(), n)?;
         }
-        let t = self.t + 1;
+        // Saturating: past u32::MAX steps the bias correction is 1 anyway.
+        let t = self.t.saturating_add(1);
         let (b1, b2) = (self.beta1, self.beta2);
-        let correction1 = 1.0 - b1.powi(t as i32);
-        let correction2 = 1.0 - b2.powi(t as i32);
+        let correction1 = 1.0 - b1.powi(exponent(t as usize));
+        let correction2 = 1.0 - b2.powi(exponent(t as usize));
         // The new moments and parameters are computed aside and kept only if
         // all are finite, so an overflow leaves the optimizer as it was.
         let zeros = Array1::zeros(n);
@@ -737,14 +749,6 @@ fn check_state_finite(state: &Array1<f64>, what: &str) -> Result<()> {
             format!("{what} would overflow an f64; clip the gradients (nothing was changed)"),
         )),
     }
-}
-
-/// The state vector, created as zeros on the first step.
-fn state_for(state: &mut Option<Array1<f64>>, n: usize) -> Result<&mut Array1<f64>> {
-    if let Some(s) = state {
-        check_state(s.len(), n)?;
-    }
-    Ok(state.get_or_insert_with(|| Array1::zeros(n)))
 }
 
 /// A number with 3 significant digits and no trailing zeros, for names that
@@ -1092,6 +1096,21 @@ mod tests {
                 }
             }
             assert_abs_diff_eq!(theta, best, epsilon = tol);
+        }
+    }
+
+    #[test]
+    fn fixed_adam_past_i32_max_steps_stops_moving() {
+        // `t as i32` wrapped negative past 2³¹ − 1 steps: βᵗ became huge, the bias
+        // correction −inf, and every step 0; at u32::MAX steps `t + 1` overflowed.
+        for t in [i32::MAX as u32, u32::MAX] {
+            let mut opt = Adam { t, ..Adam::new(0.1).unwrap() };
+            let mut theta = array![1.0];
+            opt.step(&mut theta, &array![1.0]).unwrap();
+            // Fresh moments (m = 0.1, v = 0.001) with the bias correction gone (βᵗ = 0).
+            let want = 1.0 - 0.1 * 0.1 / (0.001f64.sqrt() + 1e-8);
+            assert!((theta[0] - want).abs() < 1e-12, "after {t} steps: {theta}, want {want}");
+            assert_eq!(opt.steps(), t.saturating_add(1));
         }
     }
 }

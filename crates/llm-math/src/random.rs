@@ -104,7 +104,8 @@ pub fn uniform<R: Rng + ?Sized>(rng: &mut R, shape: (usize, usize), low: f64, hi
         return Err(Error::invalid("high", high.readable(), format!("must be above low = {}", low.readable())));
     }
     if (high - low).is_finite() {
-        return Ok(Array2::from_shape_simple_fn(shape, || rng.random_range(low..high)));
+        // rand can round up to `high` itself on a span of a few subnormals (0..5e-324): kept below it.
+        return Ok(Array2::from_shape_simple_fn(shape, || rng.random_range(low..high).min(high.next_down())));
     }
     // A span wider than f64::MAX (e.g. -1e308..1e308): mix the two ends,
     // which never overflows, and keep the result below `high`.

@@ -60,6 +60,10 @@ enum Kind {
     Heatmap(Heatmap),
 }
 
+/// The largest width or height of a chart, in pixels (an SVG scales, so a
+/// bigger one is never needed).
+const MAX_SIDE: u32 = 10_000;
+
 /// The rule a layer breaks when it joins a bar chart, or when bars join a
 /// chart that already has a layer.
 pub(super) const BARS_ALONE: &str = "a bar chart holds one bars layer and nothing else; draw the rest on another chart";
@@ -147,7 +151,9 @@ impl Chart {
     }
 
     /// One unit on x is as long as one unit on y, so angles and lengths look
-    /// right (use it for vectors and rotations).
+    /// right (use it for vectors and rotations). Linear axes only: with
+    /// [`log_x`](Chart::log_x) or [`log_y`](Chart::log_y) it is an
+    /// [`Error::InvalidArgument`] when the chart is drawn.
     ///
     /// # Examples
     /// ```
@@ -187,7 +193,9 @@ impl Chart {
         self
     }
 
-    /// Size in pixels when drawn on its own (default [`CHART_SIZE`]).
+    /// Size in pixels when drawn on its own (default [`CHART_SIZE`]), from
+    /// 100×100 to 10 000×10 000; another size is an
+    /// [`Error::InvalidArgument`] when the chart is drawn.
     ///
     /// # Examples
     /// ```
@@ -341,7 +349,9 @@ impl Chart {
         }))
     }
 
-    /// A histogram of `values` in `bins` equal-width bins (counts on y).
+    /// A histogram of `values` in `bins` equal-width bins (counts on y):
+    /// from 1 to 10 000 bins, more is an [`Error::InvalidArgument`] when the
+    /// chart is drawn.
     ///
     /// # Examples
     /// ```
@@ -426,6 +436,10 @@ impl Chart {
         }
         if self.size.0 < 100 || self.size.1 < 100 {
             return Err(Error::invalid("size", format!("{:?}", self.size), "a chart needs at least 100×100 pixels"));
+        }
+        // plotters places everything in i32 pixels: beyond i32::MAX the figure would be garbage.
+        if self.size.0 > MAX_SIDE || self.size.1 > MAX_SIDE {
+            return Err(Error::invalid("size", format!("{:?}", self.size), format!("a chart is at most {MAX_SIDE}×{MAX_SIDE} pixels")));
         }
         let body = match &self.kind {
             Kind::Xy(layers) if layers.is_empty() => {

@@ -52,6 +52,11 @@ pub(super) struct Contour {
     pub levels: usize,
 }
 
+/// The most bins a [`Chart::histogram`](super::Chart::histogram) takes: far
+/// more than a chart has pixels across, and few enough to count quickly (a
+/// count of `usize::MAX` bins could not even be allocated).
+pub(super) const MAX_BINS: usize = 10_000;
+
 /// Values counted in `bins` equal-width bins.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct Histogram {
@@ -180,6 +185,9 @@ impl Histogram {
         if *bins == 0 || values.is_empty() {
             return Err(format!("need at least one bin and one value (bins = {bins}, values = {})", values.len()));
         }
+        if *bins > MAX_BINS {
+            return Err(format!("{bins} bins are more than the {MAX_BINS} a chart can show (it is a few hundred pixels wide); use fewer"));
+        }
         finite(values)
     }
 }
@@ -233,11 +241,16 @@ fn finite<'a>(values: impl IntoIterator<Item = &'a f64>) -> Result<(), String> {
     }
 }
 
-/// Equal-width histogram bins: returns `bins + 1` edges and `bins` counts.
+/// Equal-width histogram bins: returns `bins + 1` edges and `bins` counts
+/// (`bins` = 0 is taken as 1).
 ///
 /// ```text
 /// width = (max − min) / bins,  value v goes to bin ⌊(v − min) / width⌋ (the last bin is closed)
 /// ```
+///
+/// NaN and infinite values fall in no bin: they are not counted, and `min`
+/// and `max` are those of the finite values (with none, the bins span
+/// −0.5 to 0.5).
 ///
 /// # Examples
 /// ```
@@ -248,16 +261,24 @@ fn finite<'a>(values: impl IntoIterator<Item = &'a f64>) -> Result<(), String> {
 /// ```
 pub fn histogram_counts(values: &[f64], bins: usize) -> (Vec<f64>, Vec<usize>) {
     let bins = bins.max(1);
-    let min = values.iter().copied().fold(f64::INFINITY, f64::min);
-    let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    let (min, max) = if max > min { (min, max) } else { (min - 0.5, min + 0.5) };
+    let finite = || values.iter().copied().filter(|v| v.is_finite());
+    let min = finite().fold(f64::INFINITY, f64::min);
+    let max = finite().fold(f64::NEG_INFINITY, f64::max);
+    let (min, max) = if max > min {
+        (min, max)
+    } else if min.is_finite() {
+        (min - 0.5, min + 0.5)
+    } else {
+        (-0.5, 0.5)
+    };
     // Values from −1e308 to 1e308 span more than an f64 holds: then the bins
     // are laid out on the values halved.
     let half = if (max - min).is_finite() { 1.0 } else { 0.5 };
     let width = (half * max - half * min) / bins as f64;
-    let edges = (0..=bins).map(|b| ((half * min + width * b as f64) / half).min(max)).collect();
+    // The last edge is `max` itself: min + width·bins may round below it.
+    let edges = (0..=bins).map(|b| if b == bins { max } else { ((half * min + width * b as f64) / half).min(max) }).collect();
     let mut counts = vec![0; bins];
-    for &v in values {
+    for v in finite() {
         counts[(((half * v - half * min) / width) as usize).min(bins - 1)] += 1;
     }
     (edges, counts)

@@ -52,6 +52,14 @@ struct Bins<'c> {
 impl<'c> Prepared<'c> {
     /// Checks every layer (then the log axes) and derives what drawing needs.
     pub(super) fn new(chart: &Chart, layers: &'c [XyLayer]) -> Result<Self> {
+        if chart.equal_aspect && (chart.log_x || chart.log_y) {
+            return Err(Error::invalid(
+                "equal_aspect",
+                &chart.title,
+                "cannot be combined with log_x or log_y: on a logarithmic axis a length is a ratio, not a number of units; \
+                 drop one of the two",
+            ));
+        }
         for layer in layers {
             layer.check().map_err(|why| Error::invalid(layer.name(), &chart.title, why))?;
         }
