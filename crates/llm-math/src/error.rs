@@ -100,6 +100,16 @@ pub enum Error {
         iterations: usize,
     },
     /// A figure that could not be drawn.
+    /// An error inside one layer of a network, naming the layer.
+    #[error("layer {index} ({layer}) of the network: {error}")]
+    InLayer {
+        /// Position of the layer, from 0.
+        index: usize,
+        /// The layer's name, e.g. `Linear(2 → 16)`.
+        layer: String,
+        /// What went wrong in it.
+        error: Box<Error>,
+    },
     #[error("cannot draw the figure: {0}")]
     Plot(String),
     /// A chart built against its own rules, e.g. a line added to a bar

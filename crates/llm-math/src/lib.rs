@@ -12,7 +12,7 @@
 //! ```
 //!
 //! Modules follow the notebooks: [`linalg`] (01), [`calculus`] and
-//! [`autodiff`] (02), [`probability`], [`info`] and [`stats`] (03), [`optim`] (04), [`attention`] (05), then
+//! [`autodiff`] (02), [`probability`], [`info`] and [`stats`] (03), [`optim`] (04), [`attention`] (05), [`nn`] (06), then
 //! plotting ([`plot`]),
 //! display glue ([`display`]), seeded randomness ([`random`]) and, with the
 //! `tables` feature, polars tables (`table`). The maths modules never depend
@@ -35,6 +35,7 @@ pub mod exercises;
 mod fastmath;
 pub mod info;
 pub mod linalg;
+pub mod nn;
 pub mod optim;
 pub mod plot;
 pub mod probability;
@@ -77,6 +78,10 @@ pub mod prelude {
     pub use crate::linalg::{
         Pca, Svd, SymEigen, cosine_similarity, covariance, dot, l1_norm, matmul, norm, normalize, pca,
         least_squares, project_onto, rotation_2d, svd, sym_eigen,
+    };
+    pub use crate::nn::{
+        Activation, Init, Layer, Linear, Loss, Sequential, Softmax, accuracy, argmax_rows, he_normal, mlp, mse_loss,
+        softmax_cross_entropy, softmax_jacobian, spirals, two_moons, xavier_uniform, xor_data,
     };
     pub use crate::optim::{Adam, Momentum, Optimizer, Schedule, Sgd, linear_regression_data, shuffled_batches};
     pub use crate::plot::{Chart, Figure, Grid, grid};

@@ -1,0 +1,258 @@
+//! Activation functions as layers, and softmax with its Jacobian.
+
+use ndarray::{Array2, ArrayView1, Axis, Zip};
+
+use super::{Layer, check_grad_shape, no_forward_yet};
+use crate::calculus::{gelu, gelu_derivative, relu, relu_derivative, sigmoid, sigmoid_derivative, tanh, tanh_derivative};
+use crate::error::{Error, Result, check_finite};
+use crate::probability::softmax_rows;
+
+/// Which function an [`Activation`] applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Relu,
+    Sigmoid,
+    Tanh,
+    Gelu,
+}
+
+/// An element-wise non-linearity as a layer: ReLU, sigmoid, tanh or GELU
+/// (the functions of [`calculus`](crate::calculus)).
+///
+/// Backward multiplies element by element by the derivative at the input:
+///
+/// ```text
+/// Y = φ(X)      ∂L/∂X = G ⊙ φ'(X)
+/// ```
+///
+/// ReLU's derivative at exactly 0 is taken as 0, as PyTorch does.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// use llm_math::nn::{Activation, Layer};
+/// let mut relu = Activation::relu();
+/// assert_eq!(relu.forward(&array![[-1.0, 2.0]])?, array![[0.0, 2.0]]);
+/// // The gradient passes where the input was positive and stops elsewhere.
+/// assert_eq!(relu.backward(&array![[5.0, 5.0]])?, array![[0.0, 5.0]]);
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activation {
+    kind: Kind,
+    /// The input of the last forward pass.
+    input: Option<Array2<f64>>,
+}
+
+impl Activation {
+    /// `relu(x) = max(0, x)`.
+    pub fn relu() -> Self {
+        Activation { kind: Kind::Relu, input: None }
+    }
+
+    /// `σ(x) = 1 / (1 + e^(−x))`.
+    pub fn sigmoid() -> Self {
+        Activation { kind: Kind::Sigmoid, input: None }
+    }
+
+    /// `tanh(x)`.
+    pub fn tanh() -> Self {
+        Activation { kind: Kind::Tanh, input: None }
+    }
+
+    /// `gelu(x) = x·Φ(x)`, the activation of GPT-2's MLP.
+    pub fn gelu() -> Self {
+        Activation { kind: Kind::Gelu, input: None }
+    }
+
+    /// The function, e.g. `"ReLU"`.
+    fn label(&self) -> &'static str {
+        match self.kind {
+            Kind::Relu => "ReLU",
+            Kind::Sigmoid => "Sigmoid",
+            Kind::Tanh => "Tanh",
+            Kind::Gelu => "GELU",
+        }
+    }
+
+    /// The derivative at `x`.
+    fn derivative(&self) -> fn(f64) -> f64 {
+        match self.kind {
+            Kind::Relu => relu_derivative,
+            Kind::Sigmoid => sigmoid_derivative,
+            Kind::Tanh => tanh_derivative,
+            Kind::Gelu => gelu_derivative,
+        }
+    }
+
+    /// Whether this is ReLU (or GELU): the layers He initialisation is for.
+    pub(super) fn is_relu_like(&self) -> bool {
+        matches!(self.kind, Kind::Relu | Kind::Gelu)
+    }
+
+    fn apply(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        if x.is_empty() {
+            return Err(Error::BadShape { op: self.op(), got: x.shape().to_vec(), expected: "a non-empty batch (n, d)" });
+        }
+        check_finite(self.op(), &x.view())?;
+        Ok(match self.kind {
+            Kind::Relu => x.mapv(relu),
+            Kind::Sigmoid => x.mapv(sigmoid),
+            Kind::Tanh => x.mapv(tanh),
+            Kind::Gelu => x.mapv(gelu),
+        })
+    }
+
+    fn op(&self) -> &'static str {
+        match self.kind {
+            Kind::Relu => "ReLU.forward",
+            Kind::Sigmoid => "Sigmoid.forward",
+            Kind::Tanh => "Tanh.forward",
+            Kind::Gelu => "GELU.forward",
+        }
+    }
+
+    fn backward_op(&self) -> &'static str {
+        match self.kind {
+            Kind::Relu => "ReLU.backward",
+            Kind::Sigmoid => "Sigmoid.backward",
+            Kind::Tanh => "Tanh.backward",
+            Kind::Gelu => "GELU.backward",
+        }
+    }
+}
+
+impl Layer for Activation {
+    fn name(&self) -> String {
+        self.label().to_string()
+    }
+
+    fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        let y = self.apply(x)?;
+        self.input = Some(x.clone());
+        Ok(y)
+    }
+
+    fn predict(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        self.apply(x)
+    }
+
+    fn backward(&mut self, grad_output: &Array2<f64>) -> Result<Array2<f64>> {
+        let x = self.input.as_ref().ok_or_else(|| no_forward_yet(self.label()))?;
+        check_grad_shape(self.backward_op(), grad_output, x.dim())?;
+        check_finite(self.backward_op(), &grad_output.view())?;
+        let d = self.derivative();
+        Ok(Zip::from(grad_output).and(x).map_collect(|&g, &x| g * d(x))) // G ⊙ φ'(X)
+    }
+
+    fn clone_box(&self) -> Box<dyn Layer> {
+        Box::new(self.clone())
+    }
+}
+
+/// Softmax over each row as a layer: `Y[i, :] = softmax(X[i, :])`.
+///
+/// Backward applies the softmax Jacobian row by row without building it:
+///
+/// ```text
+/// J = diag(p) − p·pᵀ      ∂L/∂x = J·g = p ⊙ (g − (g·p))
+/// ```
+///
+/// (J is symmetric, so `Jᵀ·g = J·g`.) Followed by a cross-entropy loss, use
+/// [`softmax_cross_entropy`](super::softmax_cross_entropy) on the logits
+/// instead: the product of the two Jacobians collapses to `p − onehot`,
+/// faster and exact where `p` underflows.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// use llm_math::nn::{Layer, Softmax, softmax_jacobian};
+/// let mut s = Softmax::new();
+/// let p = s.forward(&array![[1.0, 2.0, 3.0]])?;
+/// let g = array![[0.5, -1.0, 2.0]];
+/// let dx = s.backward(&g)?;
+/// let by_jacobian = softmax_jacobian(p.row(0))?.dot(&g.row(0));
+/// assert!((&dx.row(0) - &by_jacobian).iter().all(|d| d.abs() < 1e-15));
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Softmax {
+    /// The output of the last forward pass: what backward needs.
+    output: Option<Array2<f64>>,
+}
+
+impl Softmax {
+    /// A softmax layer.
+    pub fn new() -> Self {
+        Softmax { output: None }
+    }
+}
+
+impl Layer for Softmax {
+    fn name(&self) -> String {
+        "Softmax".to_string()
+    }
+
+    fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        let p = self.predict(x)?;
+        self.output = Some(p.clone());
+        Ok(p)
+    }
+
+    fn predict(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        softmax_rows(x).map_err(|e| rename(e, "Softmax.forward"))
+    }
+
+    fn backward(&mut self, grad_output: &Array2<f64>) -> Result<Array2<f64>> {
+        let p = self.output.as_ref().ok_or_else(|| no_forward_yet("Softmax"))?; // (n, k)
+        check_grad_shape("Softmax.backward", grad_output, p.dim())?;
+        check_finite("Softmax.backward", &grad_output.view())?;
+        let gp = (grad_output * p).sum_axis(Axis(1)).insert_axis(Axis(1)); // (n, 1): g·p per row
+        Ok(p * &(grad_output - &gp)) // (n, k)
+    }
+
+    fn clone_box(&self) -> Box<dyn Layer> {
+        Box::new(self.clone())
+    }
+}
+
+/// The operation named in an error of a function this layer called.
+fn rename(e: Error, op: &'static str) -> Error {
+    match e {
+        Error::BadShape { got, expected, .. } => Error::BadShape { op, got, expected },
+        Error::NonFinite { index, value, .. } => Error::NonFinite { op, index, value },
+        other => other,
+    }
+}
+
+/// The Jacobian of softmax at probabilities `p` (a softmax output):
+///
+/// ```text
+/// J[i, j] = ∂pᵢ/∂xⱼ = pᵢ·(δᵢⱼ − pⱼ)      J = diag(p) − p·pᵀ
+/// ```
+///
+/// Shape: `p: (k,)` → `(k, k)`. Each row sums to 0: adding the same number
+/// to every logit changes no probability.
+///
+/// # Errors
+/// [`Error::BadShape`] for an empty `p`; those of
+/// [`check_distribution`](crate::probability::check_distribution) if `p` is
+/// not a probability distribution.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// use llm_math::nn::softmax_jacobian;
+/// let j = softmax_jacobian(&[0.5, 0.5])?;
+/// assert_eq!(j, array![[0.25, -0.25], [-0.25, 0.25]]);
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn softmax_jacobian<'a>(p: impl ndarray::AsArray<'a, f64, ndarray::Ix1>) -> Result<Array2<f64>> {
+    let p: ArrayView1<f64> = p.into();
+    if p.is_empty() {
+        return Err(Error::BadShape { op: "softmax_jacobian", got: vec![0], expected: "a non-empty probability vector (k,)" });
+    }
+    crate::probability::check_probs("softmax_jacobian", "p", &p, crate::probability::DEFAULT_TOLERANCE)?;
+    let k = p.len();
+    Ok(Array2::from_shape_fn((k, k), |(i, j)| if i == j { p[i] * (1.0 - p[i]) } else { -p[i] * p[j] }))
+}
