@@ -99,7 +99,6 @@ pub enum Error {
         /// How many iterations it ran.
         iterations: usize,
     },
-    /// A figure that could not be drawn.
     /// An error inside one layer of a network, naming the layer.
     #[error("layer {index} ({layer}) of the network: {error}")]
     InLayer {
@@ -110,6 +109,7 @@ pub enum Error {
         /// What went wrong in it.
         error: Box<Error>,
     },
+    /// A figure that could not be drawn.
     #[error("cannot draw the figure: {0}")]
     Plot(String),
     /// A chart built against its own rules, e.g. a line added to a bar

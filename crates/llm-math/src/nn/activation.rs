@@ -4,7 +4,7 @@ use ndarray::{Array2, ArrayView1, Axis, Zip};
 
 use super::{Layer, check_grad_shape, no_forward_yet};
 use crate::calculus::{gelu, gelu_derivative, relu, relu_derivative, sigmoid, sigmoid_derivative, tanh, tanh_derivative};
-use crate::error::{Error, Result, check_finite};
+use crate::error::{Error, Result, check_finite, check_result};
 use crate::probability::softmax_rows;
 
 /// Which function an [`Activation`] applies.
@@ -142,7 +142,9 @@ impl Layer for Activation {
         check_grad_shape(self.backward_op(), grad_output, x.dim())?;
         check_finite(self.backward_op(), &grad_output.view())?;
         let d = self.derivative();
-        Ok(Zip::from(grad_output).and(x).map_collect(|&g, &x| g * d(x))) // G ⊙ φ'(X)
+        let grad_input = Zip::from(grad_output).and(x).map_collect(|&g, &x| g * d(x)); // G ⊙ φ'(X)
+        check_result(self.backward_op(), &grad_input.view())?; // GELU' reaches 1.13: a gradient near f64::MAX overflows
+        Ok(grad_input)
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {
@@ -208,7 +210,9 @@ impl Layer for Softmax {
         check_grad_shape("Softmax.backward", grad_output, p.dim())?;
         check_finite("Softmax.backward", &grad_output.view())?;
         let gp = (grad_output * p).sum_axis(Axis(1)).insert_axis(Axis(1)); // (n, 1): g·p per row
-        Ok(p * &(grad_output - &gp)) // (n, k)
+        let grad_input = p * &(grad_output - &gp); // (n, k)
+        check_result("Softmax.backward", &grad_input.view())?;
+        Ok(grad_input)
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {

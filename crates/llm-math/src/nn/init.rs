@@ -19,13 +19,23 @@ pub enum Init {
     Normal(f64),
 }
 
-/// Fan-in and fan-out must both be at least 1.
+/// The most weights one matrix may have: 100 million f64s, 800 MB.
+const MAX_WEIGHTS: usize = 100_000_000;
+
+/// Fan-in and fan-out must both be at least 1, their product at most [`MAX_WEIGHTS`].
 fn check_fans(fan_in: usize, fan_out: usize) -> Result<()> {
     if fan_in == 0 {
         return Err(Error::invalid("fan_in", fan_in, "a layer needs at least one input"));
     }
     if fan_out == 0 {
         return Err(Error::invalid("fan_out", fan_out, "a layer needs at least one output"));
+    }
+    if fan_in.checked_mul(fan_out).is_none_or(|n| n > MAX_WEIGHTS) {
+        return Err(Error::invalid(
+            "fan_out",
+            fan_out,
+            format!("{fan_in} × {fan_out} weights are more than this crate draws at once (at most 100 million, 800 MB)"),
+        ));
     }
     Ok(())
 }
@@ -42,7 +52,8 @@ fn check_fans(fan_in: usize, fan_out: usize) -> Result<()> {
 /// through a layer that is roughly linear (tanh, sigmoid).
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] if `fan_in` or `fan_out` is 0.
+/// [`Error::InvalidArgument`] if `fan_in` or `fan_out` is 0, or the matrix
+/// would have more than 100 million entries.
 ///
 /// # Examples
 /// ```
@@ -72,7 +83,8 @@ pub fn xavier_uniform<R: Rng + ?Sized>(rng: &mut R, fan_in: usize, fan_out: usiz
 /// through depth.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] if `fan_in` or `fan_out` is 0.
+/// [`Error::InvalidArgument`] if `fan_in` or `fan_out` is 0, or the matrix
+/// would have more than 100 million entries.
 ///
 /// # Examples
 /// ```
