@@ -241,7 +241,7 @@ def bench_numerics(results):
     numpy = json.loads(subprocess.run([sys.executable, str(BENCH / "numpy_numerics.py")],
                                       check=True, capture_output=True, text=True).stdout)
     rows = []
-    for name in ("matmul_512", "softmax_50257", "attention_512x64"):
+    for name in ("matmul_512", "softmax_50257", "attention_512x64", "mlp_fwd_bwd_64x256x512x256"):
         estimates = ROOT / "target" / "criterion" / name / "new" / "estimates.json"
         if not estimates.exists():
             sys.exit(f"bench: {estimates} is missing; run the criterion benchmarks first (scripts/bench does)")

@@ -1,6 +1,6 @@
 """numpy's side of the numerics comparison in scripts/bench.
 
-Times the same three operations as bench/benches/numerics.rs, on
+Times the same four operations as bench/benches/numerics.rs, on
 inputs built by the same LCG, and prints one JSON object: name -> median
 seconds per call. Run with the project's venv Python after
 `pip install -r bench/requirements.txt` (scripts/bench does both).
@@ -41,6 +41,22 @@ def attention(q, k, v):
     return scores, weights, weights @ v
 
 
+def mlp_fwd_bwd(x, target, w1, b1, w2, b2):
+    """numerics.rs's 2-layer MLP: forward, MSE, backward to every gradient."""
+    h = x @ w1 + b1
+    a = np.maximum(h, 0.0)
+    y = a @ w2 + b2
+    diff = y - target
+    loss = (diff * diff).mean()
+    g = diff * (2.0 / diff.size)
+    g_w2, g_b2 = a.T @ g, g.sum(axis=0)
+    g_a = g @ w2.T
+    g_h = g_a * (h > 0)
+    g_w1, g_b1 = x.T @ g_h, g_h.sum(axis=0)
+    g_x = g_h @ w1.T
+    return loss, g_w1, g_b1, g_w2, g_b2, g_x
+
+
 def median_seconds(fn, repeats=15):
     """Median time of one call over `repeats` batches sized to take ≥ 0.2 s."""
     timer = timeit.Timer(fn)
@@ -53,10 +69,13 @@ def main():
     a, b = matrix(512, 512, 1), matrix(512, 512, 2)
     logits = values(50_257, 3) * 8.0
     q, k, v = matrix(512, 64, 4), matrix(512, 64, 5), matrix(512, 64, 6)
+    mlp_inputs = (matrix(64, 256, 7), matrix(64, 256, 8), matrix(256, 512, 9) / 16.0, values(512, 10) * 0.1,
+                  matrix(512, 256, 11) / np.sqrt(512.0), values(256, 12) * 0.1)
     results = {
         "matmul_512": median_seconds(lambda: a @ b),
         "softmax_50257": median_seconds(lambda: softmax(logits)),
         "attention_512x64": median_seconds(lambda: attention(q, k, v)),
+        "mlp_fwd_bwd_64x256x512x256": median_seconds(lambda: mlp_fwd_bwd(*mlp_inputs)),
     }
     results["numpy"] = np.__version__
     config = np.show_config(mode="dicts")

@@ -4,6 +4,9 @@
 //! - `matmul_512`: (512, 512) · (512, 512)
 //! - `softmax_50257`: one row of GPT-2's vocabulary width
 //! - `attention_512x64`: scaled dot-product attention, T = S = 512, d = 64
+//! - `mlp_fwd_bwd_64x256x512x256`: a 2-layer ReLU MLP (256 → 512 → 256) on
+//!   a batch of 64: forward, MSE loss and the backward pass to every
+//!   parameter's gradient (notebook 06)
 //!
 //! Inputs are deterministic and the same shape as numpy's; values do not
 //! change the cost of these operations (no branches on the data).
@@ -46,5 +49,27 @@ fn numerics(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, numerics);
+/// One forward + backward pass of a 2-layer MLP, as the training loops of
+/// notebook 06 run it: `Linear(256 → 512)`, ReLU, `Linear(512 → 256)`, MSE
+/// against a target, then backward to ∂L/∂W and ∂L/∂b of both layers.
+fn mlp(c: &mut Criterion) {
+    let x = matrix(64, 256, 7);
+    let target = matrix(64, 256, 8);
+    let scale1 = 1.0 / 16.0; // 1/√256
+    let scale2 = 1.0 / 512f64.sqrt();
+    let mut net = Sequential::new()
+        .push(Linear::new(matrix(256, 512, 9) * scale1, Array1::from(values(512, 10)) * 0.1).unwrap())
+        .push(Activation::relu())
+        .push(Linear::new(matrix(512, 256, 11) * scale2, Array1::from(values(256, 12)) * 0.1).unwrap());
+    c.bench_function("mlp_fwd_bwd_64x256x512x256", |bench| {
+        bench.iter(|| {
+            let y = net.forward(black_box(&x)).unwrap();
+            let loss = mse_loss(&y, &target).unwrap();
+            net.backward(&loss.grad).unwrap();
+            black_box(loss.value)
+        })
+    });
+}
+
+criterion_group!(benches, numerics, mlp);
 criterion_main!(benches);

@@ -1050,7 +1050,7 @@ fn exercise_layer(layer: &mut dyn Layer, x: &Array2<f64>, g: &Array2<f64>) -> Ch
             all_finite("forward", y.iter())?;
             if y.nrows() != x.nrows() { return Err(format!("forward kept {} of {} rows", y.nrows(), x.nrows())); }
             match &predicted {
-                Ok(p) if p == &y => {}
+                Ok(p) if *p == y => {}
                 other => return Err(format!("predict {other:?} differs from forward {y:?}")),
             }
             res(layer.backward(g), |dx| {
@@ -1168,10 +1168,9 @@ proptest! {
                 }
                 Err(e) => {
                     good_error(&e)?;
-                    if let Some((i, t)) = tg.iter().enumerate().find(|(_, t)| **t >= p2.ncols()) {
-                        if tg.len() == p2.nrows() && !p2.is_empty() && !e.to_string().contains(&format!("targets[{i}] = {t}")) {
-                            return Err(format!("out-of-range target not named: {e}"));
-                        }
+                    if let Some((i, t)) = tg.iter().enumerate().find(|(_, t)| **t >= p2.ncols())
+                        && tg.len() == p2.nrows() && !p2.is_empty() && !e.to_string().contains(&format!("targets[{i}] = {t}")) {
+                        return Err(format!("out-of-range target not named: {e}"));
                     }
                     Ok(())
                 }
@@ -1182,7 +1181,7 @@ proptest! {
         run("softmax_jacobian", &input, move || res(softmax_jacobian(&probs), |j| {
             all_finite("jacobian", j.iter())?;
             if j.dim() != (probs.len(), probs.len()) { return Err("jacobian shape".into()); }
-            if j != &j.t() { return Err("jacobian not symmetric".into()); }
+            if *j != j.t() { return Err("jacobian not symmetric".into()); }
             Ok(())
         }))?;
     }

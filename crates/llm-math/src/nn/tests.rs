@@ -6,7 +6,7 @@ use ndarray::{Array1, Array2, array};
 
 use super::*;
 use crate::calculus::{gradient_check, sigmoid};
-use crate::optim::{Adam, Optimizer, Sgd};
+use crate::optim::{Adam, Sgd};
 use crate::random::{randn, seeded_rng};
 
 /// Shapes `(n, d_in, d_out)` every check runs on: a batch of one, a single
