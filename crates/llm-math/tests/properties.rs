@@ -1804,7 +1804,7 @@ fn fixed_project_onto_overflows_to_infinity() {
 
 #[test]
 fn fixed_gelu_backward_of_a_huge_gradient_is_an_overflow_error_not_infinity() {
-    // Found by nn_layers: GELU's slope reaches 1.13, so 1e308 · slope was returned as +inf.
+    // Found by nn_layers: GELU's slope reaches 1.13, so a gradient near f64::MAX times it was returned as +inf.
     let mut gelu = Activation::gelu();
     gelu.forward(&ndarray::array![[1.0]]).unwrap();
     let err = gelu.backward(&ndarray::array![[f64::MAX]]).unwrap_err(); // GELU'(1) = 1.083
