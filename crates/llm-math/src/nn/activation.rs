@@ -3,7 +3,7 @@
 use ndarray::{Array2, ArrayView1, Axis, Zip};
 
 use super::{Layer, check_grad_shape, no_forward_yet};
-use crate::calculus::{gelu, gelu_derivative, relu, relu_derivative, sigmoid, sigmoid_derivative, tanh, tanh_derivative};
+use crate::calculus::{gelu, gelu_derivative, relu, sigmoid, sigmoid_derivative, tanh, tanh_derivative};
 use crate::error::{Error, Result, check_finite, check_result};
 use crate::probability::softmax_rows;
 
@@ -75,16 +75,6 @@ impl Activation {
         }
     }
 
-    /// The derivative at `x`.
-    fn derivative(&self) -> fn(f64) -> f64 {
-        match self.kind {
-            Kind::Relu => relu_derivative,
-            Kind::Sigmoid => sigmoid_derivative,
-            Kind::Tanh => tanh_derivative,
-            Kind::Gelu => gelu_derivative,
-        }
-    }
-
     /// Whether this is ReLU (or GELU): the layers He initialisation is for.
     pub(super) fn is_relu_like(&self) -> bool {
         matches!(self.kind, Kind::Relu | Kind::Gelu)
@@ -141,8 +131,14 @@ impl Layer for Activation {
         let x = self.input.as_ref().ok_or_else(|| no_forward_yet(self.label()))?;
         check_grad_shape(self.backward_op(), grad_output, x.dim())?;
         check_finite(self.backward_op(), &grad_output.view())?;
-        let d = self.derivative();
-        let grad_input = Zip::from(grad_output).and(x).map_collect(|&g, &x| g * d(x)); // G ⊙ φ'(X)
+        // G ⊙ φ'(X), one loop per function so each can be vectorised.
+        let zip = Zip::from(grad_output).and(x);
+        let grad_input = match self.kind {
+            Kind::Relu => zip.map_collect(|&g, &x| if x > 0.0 { g } else { 0.0 }), // relu'(x) = 1 if x > 0 else 0
+            Kind::Sigmoid => zip.map_collect(|&g, &x| g * sigmoid_derivative(x)),
+            Kind::Tanh => zip.map_collect(|&g, &x| g * tanh_derivative(x)),
+            Kind::Gelu => zip.map_collect(|&g, &x| g * gelu_derivative(x)),
+        };
         check_result(self.backward_op(), &grad_input.view())?; // GELU' reaches 1.13: a gradient near f64::MAX overflows
         Ok(grad_input)
     }

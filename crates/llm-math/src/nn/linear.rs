@@ -3,6 +3,7 @@
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 use rand::Rng;
 
+use super::gemm::{matmul, matmul_bias};
 use super::{Init, Layer, check_grad_shape, no_forward_yet};
 use crate::error::{Error, Result, check_finite, check_result};
 
@@ -163,7 +164,7 @@ impl Linear {
             });
         }
         check_finite("Linear.forward", &x.view())?;
-        let y = x.dot(&self.weight) + &self.bias; // (n, d_in)·(d_in, d_out) + (d_out,) -> (n, d_out)
+        let y = matmul_bias(x.view(), self.weight.view(), self.bias.view()); // (n, d_in)·(d_in, d_out) + (d_out,) -> (n, d_out)
         check_result("Linear.forward", &y.view())?;
         Ok(y)
     }
@@ -188,9 +189,9 @@ impl Layer for Linear {
         let x = self.input.as_ref().ok_or_else(|| no_forward_yet("Linear"))?; // (n, d_in)
         check_grad_shape("Linear.backward", grad_output, (x.nrows(), self.d_out()))?;
         check_finite("Linear.backward", &grad_output.view())?;
-        let grad_weight = x.t().dot(grad_output); // (d_in, n)·(n, d_out) -> (d_in, d_out)
+        let grad_weight = matmul(x.t(), grad_output.view()); // (d_in, n)·(n, d_out) -> (d_in, d_out)
         let grad_bias = grad_output.sum_axis(Axis(0)); // (d_out,)
-        let grad_input = grad_output.dot(&self.weight.t()); // (n, d_out)·(d_out, d_in) -> (n, d_in)
+        let grad_input = matmul(grad_output.view(), self.weight.t()); // (n, d_out)·(d_out, d_in) -> (n, d_in)
         check_result("Linear.backward (∂L/∂W)", &grad_weight.view())?;
         check_result("Linear.backward (∂L/∂b)", &grad_bias.view())?;
         check_result("Linear.backward (∂L/∂X)", &grad_input.view())?;

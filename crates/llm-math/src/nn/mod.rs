@@ -34,6 +34,7 @@
 
 mod activation;
 mod data;
+mod gemm;
 mod init;
 mod linear;
 mod loss;
