@@ -1337,6 +1337,16 @@ proptest! {
             shows("Momentum", &["lr", "beta", "velocity"], &Momentum::new(x, 0.5))?;
             shows("Adam", &["lr", "beta1", "beta2", "eps"], &Adam::new(x))?;
             shows("Schedule", &[], &Schedule::cosine(x, 10))?;
+            shows("Loss", &["value", "grad"], &softmax_cross_entropy(&m, &vec![0; m.nrows()]))?;
+            let linear = Linear::new(m.clone(), Array1::from(v.clone()));
+            shows("Linear(", &["weight", "bias"], &linear)?;
+            let net = mlp(&mut seeded_rng(seed), &[m.nrows(), m.ncols(), 2], Activation::gelu());
+            shows("Sequential (", &[], &net)?;
+            if let Ok(net) = &net && net.layers().iter().any(|l| !net.readable().contains(&l.readable())) {
+                return Err(format!("a layer missing from {}", net.readable()));
+            }
+            shows("Softmax", &[], &Ok(Softmax::new()))?;
+            shows("Tanh", &[], &Ok(Activation::tanh()))?;
             if let Ok(check) = gradient_check(|t| t.iter().sum(), &v, &v, 1e-5) { check.evcxr_display(); }
             value.evcxr_display();
             Ok(())

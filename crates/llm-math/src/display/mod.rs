@@ -110,6 +110,7 @@ use crate::attention::{Attention, Mask, MultiHeadAttention, MultiHeadOutput};
 use crate::autodiff::Value;
 use crate::calculus::GradientCheck;
 use crate::linalg::{Pca, Svd, SymEigen};
+use crate::nn::{Activation, Layer, Linear, Loss, Sequential, Softmax};
 use crate::optim::{Adam, Momentum, Schedule, Sgd};
 use crate::stats::TTest;
 use text::readable_struct;
@@ -121,6 +122,43 @@ readable_struct!(Svd { u, s, vt });
 readable_struct!(Pca { mean, components, projected, explained_variance, explained_variance_ratio });
 readable_struct!(Attention { scores, weights, output });
 readable_struct!(MultiHeadOutput { q, k, v, heads, concat, output });
+readable_struct!(Loss { value, grad });
+
+impl Readable for Linear {
+    fn readable(&self) -> String {
+        text::fields(&self.name(), &[("weight", self.weight().readable()), ("bias", self.bias().readable())])
+    }
+}
+
+impl Readable for Activation {
+    fn readable(&self) -> String {
+        self.name()
+    }
+}
+
+impl Readable for Softmax {
+    fn readable(&self) -> String {
+        self.name()
+    }
+}
+
+/// A layer in a network: its name and how many numbers it learns.
+impl Readable for Box<dyn Layer> {
+    fn readable(&self) -> String {
+        match self.num_params() {
+            0 => self.name(),
+            n => format!("{} ({n} parameters)", self.name()),
+        }
+    }
+}
+
+/// One line per layer, with the parameter counts.
+impl Readable for Sequential {
+    fn readable(&self) -> String {
+        let lines: Vec<String> = self.layers().iter().enumerate().map(|(i, l)| format!("  {i}: {}", l.readable())).collect();
+        format!("Sequential ({} layers, {} parameters) [\n{}\n]", self.layers().len(), self.num_params(), lines.join("\n"))
+    }
+}
 
 impl Readable for MultiHeadAttention {
     fn readable(&self) -> String {
