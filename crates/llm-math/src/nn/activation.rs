@@ -2,7 +2,7 @@
 
 use ndarray::{Array2, ArrayView1, Axis, Zip};
 
-use super::{Layer, check_grad_shape, no_forward_yet};
+use super::{Layer, check_grad_shape, no_forward_yet, remember};
 use crate::calculus::{gelu, gelu_derivative, relu, sigmoid, sigmoid_derivative, tanh, tanh_derivative};
 use crate::error::{Error, Result, check_finite, check_result};
 use crate::probability::softmax_rows;
@@ -119,7 +119,7 @@ impl Layer for Activation {
 
     fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
         let y = self.apply(x)?;
-        self.input = Some(x.clone());
+        remember(&mut self.input, x);
         Ok(y)
     }
 

@@ -4,7 +4,7 @@ use ndarray::{Array1, Array2, ArrayView1, Axis};
 use rand::Rng;
 
 use super::gemm::{matmul, matmul_bias};
-use super::{Init, Layer, check_grad_shape, no_forward_yet};
+use super::{Init, Layer, check_grad_shape, no_forward_yet, remember};
 use crate::error::{Error, Result, check_finite, check_result};
 
 /// A fully connected layer, `Y = X·W + b`, with `W` of shape
@@ -177,7 +177,7 @@ impl Layer for Linear {
 
     fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
         let y = self.affine(x)?;
-        self.input = Some(x.clone());
+        remember(&mut self.input, x);
         Ok(y)
     }
 

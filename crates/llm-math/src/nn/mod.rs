@@ -142,6 +142,15 @@ fn no_forward_yet(layer: &str) -> Error {
     )
 }
 
+/// Keeps a copy of `x` for the backward pass, reusing the last copy's memory
+/// when the shape is the same (a training loop's batches).
+fn remember(slot: &mut Option<Array2<f64>>, x: &Array2<f64>) {
+    match slot {
+        Some(kept) if kept.dim() == x.dim() => kept.assign(x),
+        _ => *slot = Some(x.clone()),
+    }
+}
+
 /// `ShapeMismatch` unless `grad` has the shape of the output it is the gradient of.
 fn check_grad_shape(op: &'static str, grad: &Array2<f64>, output: (usize, usize)) -> Result<()> {
     if grad.dim() == output {

@@ -168,30 +168,39 @@ impl Layer for Sequential {
     }
 
     fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        let mut h = x.clone();
+        let mut h: Option<Array2<f64>> = None; // None: still the input itself, not copied
         for (i, layer) in self.layers.iter_mut().enumerate() {
-            h = layer.forward(&h).map_err(|e| in_layer(i, layer.as_ref(), e))?;
+            let y = layer.forward(h.as_ref().unwrap_or(x)).map_err(|e| in_layer(i, layer.as_ref(), e))?;
+            h = Some(y);
         }
-        Ok(h)
+        Ok(h.unwrap_or_else(|| x.clone()))
     }
 
     fn predict(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
         if self.layers.is_empty() {
             check_finite("Sequential.forward", &x.view())?;
         }
-        let mut h = x.clone();
+        let mut h: Option<Array2<f64>> = None;
         for (i, layer) in self.layers.iter().enumerate() {
-            h = layer.predict(&h).map_err(|e| in_layer(i, layer.as_ref(), e))?;
+            let y = layer.predict(h.as_ref().unwrap_or(x)).map_err(|e| in_layer(i, layer.as_ref(), e))?;
+            h = Some(y);
         }
-        Ok(h)
+        Ok(h.unwrap_or_else(|| x.clone()))
     }
 
     fn backward(&mut self, grad_output: &Array2<f64>) -> Result<Array2<f64>> {
-        let mut g = grad_output.clone();
+        let mut g: Option<Array2<f64>> = None;
         for (i, layer) in self.layers.iter_mut().enumerate().rev() {
-            g = layer.backward(&g).map_err(|e| in_layer(i, layer.as_ref(), e))?;
+            let dx = layer.backward(g.as_ref().unwrap_or(grad_output)).map_err(|e| in_layer(i, layer.as_ref(), e))?;
+            g = Some(dx);
         }
-        Ok(g)
+        match g {
+            Some(g) => Ok(g),
+            None => {
+                check_finite("Sequential.backward", &grad_output.view())?;
+                Ok(grad_output.clone())
+            }
+        }
     }
 
     fn num_params(&self) -> usize {
