@@ -196,8 +196,15 @@ fn contour_bands_and_quiver_arrows_draw_together() {
     let starts = array![[0.5, 0.5], [-0.5, 0.0]];
     let grads = array![[1.0, 1.0], [-1.0, 0.0]];
     let svg = Chart::new("c").contour(|x, y| x * x + y * y, (-1.0, 1.0), (-1.0, 1.0), 8).arrows_from("∇f", &starts, &grads).render().unwrap().svg;
-    assert!(count(&svg, "rect") >= CONTOUR_CELLS * CONTOUR_CELLS);
+    // Runs of cells in one band are one rectangle: at least one per row, far fewer than one per cell.
+    let rects = count(&svg, "rect");
+    assert!(rects >= CONTOUR_CELLS && rects < CONTOUR_CELLS * CONTOUR_CELLS / 4, "{rects} rectangles");
     assert_eq!(count(&svg, "polygon"), 2);
+    // A flat map is one band: exactly one rectangle per row, on top of what a chart draws anyway.
+    let point = |c: Chart| c.scatter("", &[0.0], &[0.0]).x_range(-1.0, 1.0).y_range(-1.0, 1.0).render().unwrap().svg;
+    let background = count(&point(Chart::new("c")), "rect");
+    let flat = count(&point(Chart::new("c").contour(|_, _| 1.0, (-1.0, 1.0), (-1.0, 1.0), 8)), "rect");
+    assert_eq!(flat - background, CONTOUR_CELLS);
     let bad = Chart::new("c").contour(|x, y| x / y, (-1.0, 1.0), (-1.0, 1.0), 8).render();
     assert!(bad.is_ok(), "centres avoid y = 0 exactly");
     let e = Chart::new("c").contour(|x, _| x.ln(), (-1.0, 1.0), (-1.0, 1.0), 8).render().unwrap_err();

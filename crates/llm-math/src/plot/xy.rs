@@ -289,9 +289,21 @@ fn draw_contour<X: Axis, Y: Axis>(plot: &mut Framed<X, Y>, view: &View, contour:
     let band = |v: f64| fraction(v, lo, hi).map_or(0, |f| ((f * *levels as f64) as usize).min(levels - 1));
     let x_edge = |c: usize| between(xs.0, xs.1, c as f64, cols as f64);
     let y_edge = |r: usize| between(ys.0, ys.1, r as f64, rows as f64);
-    plot.draw_series(values.indexed_iter().filter_map(|((r, c), &v)| {
-        let color = ViridisRGB::get_color(band(v) as f64 / (levels - 1) as f64).mix(0.55);
-        let (a, b) = view.rectangle((x_edge(c), y_edge(r)), (x_edge(c + 1), y_edge(r + 1)))?;
+    // One rectangle per run of cells in the same band along a row, not one
+    // per cell: a smooth map has long runs, and the SVG shrinks with them.
+    let mut runs: Vec<(usize, usize, usize, usize)> = Vec::new(); // (row, first column, last column, band)
+    for r in 0..rows {
+        for c in 0..cols {
+            let k = band(values[[r, c]]);
+            match runs.last_mut() {
+                Some((row, _, last, run_band)) if *row == r && *run_band == k => *last = c,
+                _ => runs.push((r, c, c, k)),
+            }
+        }
+    }
+    plot.draw_series(runs.into_iter().filter_map(|(r, first, last, k)| {
+        let color = ViridisRGB::get_color(k as f64 / (levels - 1) as f64).mix(0.55);
+        let (a, b) = view.rectangle((x_edge(first), y_edge(r)), (x_edge(last + 1), y_edge(r + 1)))?;
         Some(Rectangle::new([a, b], color.filled()))
     }))
     .map_err(plot_err)?;
