@@ -376,3 +376,68 @@ fn data_sets_are_seeded_and_shaped() {
     assert!(two_moons(&mut seeded_rng(0), 10, f64::NAN).is_err());
     assert!(spirals(&mut seeded_rng(0), 10, 1, 0.1).is_err());
 }
+
+// One test per error variant this module returns.
+
+#[test]
+fn shape_mismatch_names_both_shapes() {
+    let layer = Linear::new(array![[1.0, 2.0]], array![0.0, 0.0]).unwrap();
+    let e = layer.predict(&array![[1.0, 2.0]]).unwrap_err();
+    assert!(matches!(e, Error::ShapeMismatch { op: "Linear.forward", ref left, ref right, .. } if *left == vec![1, 2] && *right == vec![1, 2]), "{e}");
+    let e = mse_loss(&array![[1.0]], &array![[1.0, 2.0]]).unwrap_err();
+    assert!(matches!(e, Error::ShapeMismatch { op: "mse_loss", .. }), "{e}");
+}
+
+#[test]
+fn bad_shape_for_empty_input() {
+    let e = Activation::tanh().predict(&Array2::zeros((0, 3))).unwrap_err();
+    assert!(matches!(e, Error::BadShape { op: "Tanh.forward", .. }), "{e}");
+    let e = softmax_cross_entropy(&Array2::zeros((0, 2)), &[]).unwrap_err();
+    assert!(matches!(e, Error::BadShape { op: "softmax_cross_entropy", .. }), "{e}");
+}
+
+#[test]
+fn invalid_argument_for_targets_sizes_and_steps() {
+    let e = accuracy(&array![[0.0, 1.0]], &[2]).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { name: "targets", .. }), "{e}");
+    let e = mlp(&mut seeded_rng(0), &[3], Activation::relu()).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { name: "sizes", .. }), "{e}");
+    let e = xavier_uniform(&mut seeded_rng(0), 1 << 20, 1 << 20).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { name: "fan_out", .. }), "{e}");
+}
+
+#[test]
+fn non_finite_input_and_gradient() {
+    let mut s = Softmax::new();
+    let e = s.forward(&array![[f64::NAN, 0.0]]).unwrap_err();
+    assert!(matches!(e, Error::NonFinite { op: "Softmax.forward", .. }), "{e}");
+    s.forward(&array![[0.0, 0.0]]).unwrap();
+    let e = s.backward(&array![[f64::NAN, 0.0]]).unwrap_err();
+    assert!(matches!(e, Error::NonFinite { op: "Softmax.backward", .. }), "{e}");
+}
+
+#[test]
+fn overflow_of_an_output() {
+    let layer = Linear::new(array![[1e300], [1e300]], array![0.0]).unwrap();
+    let e = layer.predict(&array![[1e10, 1e10]]).unwrap_err();
+    assert!(matches!(e, Error::Overflow { op: "Linear.forward", .. }), "{e}");
+}
+
+#[test]
+fn not_a_distribution_for_the_jacobian() {
+    let e = softmax_jacobian(&[0.5, 0.6]).unwrap_err();
+    assert!(matches!(e, Error::NotADistribution { .. }), "{e}");
+}
+
+#[test]
+fn in_layer_wraps_the_error_of_one_layer() {
+    let net = mlp(&mut seeded_rng(0), &[2, 3, 2], Activation::relu()).unwrap();
+    let e = net.predict(&array![[1.0]]).unwrap_err();
+    match e {
+        Error::InLayer { index: 0, ref layer, ref error } => {
+            assert_eq!(layer, "Linear(2 → 3)");
+            assert!(matches!(**error, Error::ShapeMismatch { op: "Linear.forward", .. }));
+        }
+        other => panic!("{other}"),
+    }
+}
