@@ -3,7 +3,7 @@
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 use rand::Rng;
 
-use super::gemm::{matmul, matmul_bias};
+use super::products::{matmul, matmul_bias};
 use super::{Init, Layer, check_grad_shape, no_forward_yet, remember};
 use crate::error::{Error, Result, check_finite, check_result};
 

@@ -30,13 +30,12 @@
 //! The files follow the pieces: `init` (Xavier and He), `linear`,
 //! `activation` (ReLU, sigmoid, tanh, GELU and softmax as layers), `loss`
 //! (MSE, softmax + cross-entropy), `sequential` (networks and training),
-//! `data` (seeded toy data sets) and `gemm` (how the layers' matrix products
-//! run: the `gemm` crate, faster than ndarray's `dot` on a training step's
-//! shapes; not part of the lesson).
+//! `data` (seeded toy data sets) and `products` (how the layers' matrix
+//! products run; not part of the lesson).
 
 mod activation;
 mod data;
-mod gemm;
+mod products;
 mod init;
 mod linear;
 mod loss;
