@@ -1023,10 +1023,12 @@ proptest! {
     }
 }
 
-/// A generated layer: Linear from the given weights and bias, or an activation.
+/// A generated layer: Linear from the given weights and bias, an activation, or a
+/// Sequential of that Linear and ReLU.
 fn nn_layer(kind: usize, w: &Array2<f64>, b: &[f64]) -> Result<Box<dyn Layer>> {
-    Ok(match kind % 6 {
+    Ok(match kind % 7 {
         0 => Box::new(Linear::new(w.clone(), Array1::from(b.to_vec()))?),
+        6 => Box::new(Sequential::new().push(Linear::new(w.clone(), Array1::from(b.to_vec()))?).push(Activation::relu())),
         1 => Box::new(Activation::relu()),
         2 => Box::new(Activation::sigmoid()),
         3 => Box::new(Activation::tanh()),
@@ -1083,16 +1085,17 @@ proptest! {
 
     /// nn layers: Linear::new, from_torch, init (He, Xavier, Normal), weight, bias, torch_weight,
     /// d_in, d_out, grad_weight, grad_bias; Activation::relu, sigmoid, tanh, gelu; Softmax::new;
-    /// and through them every Layer method (name, forward, predict, backward, num_params, params,
+    /// Sequential; and through them every Layer method (name, forward, predict, backward, num_params, params,
     /// grads, set_params, clone_box); xavier_uniform, he_normal.
     #[test]
-    fn nn_layers(x in awkward_matrix(), w in awkward_matrix(), b in awkward_vec(), g in awkward_matrix(), kind in 0usize..6,
+    fn nn_layers(x in awkward_matrix(), w in awkward_matrix(), b in awkward_vec(), g in awkward_matrix(), kind in 0usize..7,
                  seed in any::<u64>(), fan_in in small_usize(), fan_out in small_usize(), std in awkward_f64(), fit in prop::bool::weighted(0.7)) {
         // Mostly shapes that fit (x: (n, d_in), b: (d_out,), g: the output's shape), so the maths runs, not only the checks.
         let (x, b, g) = if fit {
             let reshape = |m: &Array2<f64>, rows: usize, cols: usize| Array2::from_shape_fn((rows, cols), |(i, j)| if m.is_empty() { 0.5 } else { m[[i % m.nrows(), j % m.ncols()]] });
-            let d_in = if kind % 6 == 0 { w.nrows() } else { x.ncols() };
-            let d_out = if kind % 6 == 0 { w.ncols() } else { d_in };
+            let has_linear = matches!(kind % 7, 0 | 6);
+            let d_in = if has_linear { w.nrows() } else { x.ncols() };
+            let d_out = if has_linear { w.ncols() } else { d_in };
             let b: Vec<f64> = (0..w.ncols()).map(|j| if b.is_empty() { 0.0 } else { b[j % b.len()] }).collect();
             (reshape(&x, x.nrows(), d_in), b, reshape(&g, x.nrows(), d_out))
         } else {

@@ -66,13 +66,19 @@ impl Activation {
     }
 
     /// The function, e.g. `"ReLU"`.
-    fn label(&self) -> &'static str {
+    /// The function's name and the operation names its errors carry
+    /// (`&'static str`, as `Error` holds them): one row per function.
+    fn names(&self) -> (&'static str, &'static str, &'static str) {
         match self.kind {
-            Kind::Relu => "ReLU",
-            Kind::Sigmoid => "Sigmoid",
-            Kind::Tanh => "Tanh",
-            Kind::Gelu => "GELU",
+            Kind::Relu => ("ReLU", "ReLU.forward", "ReLU.backward"),
+            Kind::Sigmoid => ("Sigmoid", "Sigmoid.forward", "Sigmoid.backward"),
+            Kind::Tanh => ("Tanh", "Tanh.forward", "Tanh.backward"),
+            Kind::Gelu => ("GELU", "GELU.forward", "GELU.backward"),
         }
+    }
+
+    fn label(&self) -> &'static str {
+        self.names().0
     }
 
     /// Whether this is ReLU (or GELU): the layers He initialisation is for.
@@ -94,21 +100,11 @@ impl Activation {
     }
 
     fn op(&self) -> &'static str {
-        match self.kind {
-            Kind::Relu => "ReLU.forward",
-            Kind::Sigmoid => "Sigmoid.forward",
-            Kind::Tanh => "Tanh.forward",
-            Kind::Gelu => "GELU.forward",
-        }
+        self.names().1
     }
 
     fn backward_op(&self) -> &'static str {
-        match self.kind {
-            Kind::Relu => "ReLU.backward",
-            Kind::Sigmoid => "Sigmoid.backward",
-            Kind::Tanh => "Tanh.backward",
-            Kind::Gelu => "GELU.backward",
-        }
+        self.names().2
     }
 }
 

@@ -97,15 +97,7 @@ pub fn softmax_cross_entropy(logits: &Array2<f64>, targets: &[usize]) -> Result<
     if logits.is_empty() {
         return Err(Error::BadShape { op: "softmax_cross_entropy", got: logits.shape().to_vec(), expected: "non-empty logits (n, k): one row per example, one column per class" });
     }
-    if targets.len() != logits.nrows() {
-        return Err(Error::ShapeMismatch {
-            op: "softmax_cross_entropy",
-            left: logits.shape().to_vec(),
-            right: vec![targets.len()],
-            rule: "one integer target per row of logits",
-        });
-    }
-    check_targets(targets, logits.ncols())?;
+    check_targets("softmax_cross_entropy", logits, targets)?;
     check_finite("softmax_cross_entropy", &logits.view())?;
     let log_p = log_softmax_rows(logits).map_err(|e| match e {
         Error::Overflow { index, .. } => Error::Overflow { op: "softmax_cross_entropy", index },
@@ -124,8 +116,20 @@ pub fn softmax_cross_entropy(logits: &Array2<f64>, targets: &[usize]) -> Result<
     Ok(Loss { value, grad })
 }
 
-/// `InvalidArgument` naming the first target outside `0..classes`.
-pub(super) fn check_targets(targets: &[usize], classes: usize) -> Result<()> {
+/// `ShapeMismatch` unless there is one target per row of `x` (a batch of
+/// examples, one per row).
+pub(super) fn check_one_target_per_row(op: &'static str, x: &Array2<f64>, targets: &[usize]) -> Result<()> {
+    if targets.len() == x.nrows() {
+        return Ok(());
+    }
+    Err(Error::ShapeMismatch { op, left: x.shape().to_vec(), right: vec![targets.len()], rule: "one integer target per row" })
+}
+
+/// One target per row of `scores` (n, k), each a class in `0..k`: else
+/// `ShapeMismatch`, or `InvalidArgument` naming the first target out of range.
+fn check_targets(op: &'static str, scores: &Array2<f64>, targets: &[usize]) -> Result<()> {
+    check_one_target_per_row(op, scores, targets)?;
+    let classes = scores.ncols();
     match targets.iter().enumerate().find(|(_, t)| **t >= classes) {
         Some((i, t)) => Err(Error::invalid(
             "targets",
@@ -182,10 +186,7 @@ pub fn argmax_rows(scores: &Array2<f64>) -> Result<Vec<usize>> {
 /// # Ok::<(), llm_math::Error>(())
 /// ```
 pub fn accuracy(scores: &Array2<f64>, targets: &[usize]) -> Result<f64> {
-    if targets.len() != scores.nrows() {
-        return Err(Error::ShapeMismatch { op: "accuracy", left: scores.shape().to_vec(), right: vec![targets.len()], rule: "one integer target per row of scores" });
-    }
-    check_targets(targets, scores.ncols())?;
+    check_targets("accuracy", scores, targets)?;
     let predicted = argmax_rows(scores)?;
     Ok(predicted.iter().zip(targets).filter(|(p, t)| p == t).count() as f64 / targets.len() as f64)
 }

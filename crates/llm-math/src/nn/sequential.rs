@@ -3,6 +3,7 @@
 use ndarray::{Array1, Array2, ArrayView1, Axis, s};
 use rand::Rng;
 
+use super::loss::check_one_target_per_row;
 use super::{Activation, Init, Layer, Linear, softmax_cross_entropy};
 use crate::error::{Error, Result, check_finite};
 use crate::optim::{Optimizer, shuffled_batches};
@@ -133,9 +134,7 @@ impl Sequential {
         if steps == 0 || steps > 1_000_000 {
             return Err(Error::invalid("steps", steps, "train for 1 to 1 000 000 steps"));
         }
-        if targets.len() != x.nrows() {
-            return Err(Error::ShapeMismatch { op: "train_classifier", left: x.shape().to_vec(), right: vec![targets.len()], rule: "one integer target per row of x" });
-        }
+        check_one_target_per_row("train_classifier", x, targets)?;
         let mut losses = Vec::with_capacity(steps);
         let mut batches: Vec<Vec<usize>> = Vec::new();
         while losses.len() < steps {
