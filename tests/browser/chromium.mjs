@@ -30,9 +30,16 @@ export async function launch() {
   };
 }
 
-/** Prints "test NAME ... ok/FAILED" and keeps count, like the other test stages. */
+/** Lines of each failure's message repeated in the summary (as the Python reporter does). */
+const SUMMARY_LINES = 12;
+
+/**
+ * Prints "test NAME ... ok/FAILED" and keeps count, like the other test stages; at the end the
+ * failures again, first lines of each, so the tail of a long log says what went wrong.
+ */
 export function reporter() {
   const results = [];
+  const failures = [];
   return {
     async test(name, body) {
       try {
@@ -40,12 +47,22 @@ export function reporter() {
         results.push(true);
         console.log(`test ${name} ... ok`);
       } catch (e) {
+        const lines = String(e?.message ?? e).split('\n');
         results.push(false);
-        console.log(`test ${name} ... FAILED\n    ${String(e?.message ?? e).split('\n').join('\n    ')}`);
+        failures.push({ name, lines });
+        console.log(`test ${name} ... FAILED\n    ${lines.join('\n    ')}`);
       }
     },
     finish() {
       const failed = results.filter((r) => !r).length;
+      if (failures.length) {
+        console.log('\nfailures:');
+        for (const { name, lines } of failures) {
+          console.log(`    ${name}`);
+          for (const line of lines.slice(0, SUMMARY_LINES)) console.log(`        ${line}`);
+          if (lines.length > SUMMARY_LINES) console.log(`        ... (${lines.length - SUMMARY_LINES} more lines above)`);
+        }
+      }
       console.log(`${results.length - failed} passed, ${failed} failed`);
       return failed ? 1 : 0;
     },

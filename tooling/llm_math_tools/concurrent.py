@@ -12,10 +12,15 @@ deleted): the check set-up runs (warm.check_and_repair) must name both and
 clear the cache, and the first notebook must then build and run again on it.
 The project's own .cache/ is not touched.
 
+After the cold run, every compiled dependency the shared cache holds must be
+byte for byte the file each kernel's build directory holds (see
+`_differing_builds`).
+
 The notebooks are those without the polars `tables` feature, so a cold build
 takes minutes, not a quarter of an hour.
 """
 
+import hashlib
 import multiprocessing
 import os
 import tempfile
@@ -69,12 +74,48 @@ def many(names=NOTEBOOKS):
         return reporter.finish()
     with tempfile.TemporaryDirectory(prefix="llm-math-many-kernels-") as cache_dir:
         _together(paths, cache_dir, "cold cache", reporter)
+        reporter.report("a dependency is the same file in every kernel build directory and in the shared cache",
+                        _differing_builds(Path(cache_dir)))
         _together(paths, cache_dir, "warm cache", reporter)
         _together(paths[:1], cache_dir, "alone afterwards, same cache", reporter)
         held = [p.name for p in (Path(cache_dir) / "kernels").glob("*/") if warm.in_use(p)]
         reporter.report("no kernel build directory left locked", f"still locked: {held}" if held else None)
         _damaged_then_rebuilt(paths[0], cache_dir, reporter)
     return reporter.finish()
+
+
+def _digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _differing_builds(cache):
+    """Compiled dependencies (.rlib, .rmeta, .so) that the shared cache holds and a kernel build
+    directory holds differently. Four cold kernels compile the same crates at once, each in its
+    own directory, and take one another's results from the cache, so a crate whose output
+    depends on the directory it was built in mixes two versions: rustc then fails with E0460
+    "found possibly newer version of crate" (serde and thiserror include a file generated under
+    the build directory; the patched evcxr remaps that path). Each time it happened only in a
+    few runs: this check sees the difference in every run, failing build or not."""
+    cached = {}
+    for entry in (cache / "evcxr").glob("*/"):
+        if entry.name.endswith(".partial"):
+            continue
+        for artifact in entry.iterdir():
+            if artifact.suffix in (".rlib", ".rmeta", ".so"):
+                cached.setdefault(artifact.name, _digest(artifact))
+    if not cached:
+        return ["the shared cache holds no compiled dependency: did the kernels use it?"]
+    problems, compared = [], 0
+    for built in sorted((cache / "kernels").glob("*/target/*/debug/deps/*")):
+        if built.name in cached:
+            compared += 1
+            if _digest(built) != cached[built.name]:
+                problems.append(f"{built.relative_to(cache)} differs from the cache's copy")
+    if compared == 0:
+        problems.append(f"no kernel build directory holds any of the {len(cached)} cached files")
+    else:
+        say(f"    {compared} built files compared with the cache's {len(cached)}")
+    return problems
 
 
 def _damaged_then_rebuilt(path, cache_dir, reporter):

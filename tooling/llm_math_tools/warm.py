@@ -56,16 +56,25 @@ def warm(names=()):
 
 MANIFEST = "warm-manifest.json"
 # Rebuilt while a kernel runs, so not listed: the cell's own crate and the
-# course's crate (a path dependency, rebuilt in place when its source changes).
+# course's crate (a path dependency, rebuilt in place when its source changes),
+# and the copy of each compiled cell evcxr loads (libcode_1.so, libcode_2.so, ...).
 MUTABLE = ("ctx", "libctx", "llm_math", "libllm_math")
+MUTABLE_PREFIXES = ("libcode_",)
+
+
+def _rebuilt_by_kernels(path):
+    stem = path.name.split("-")[0].split(".")[0]
+    return stem in MUTABLE or stem.startswith(MUTABLE_PREFIXES)
 
 
 def built_files(cache):
     """The files under `cache` that a warm-up builds and nothing rewrites afterwards."""
     cache = Path(cache)
-    files = [p for p in (cache / "evcxr").glob("*/*") if p.name != "hits"]
+    # Not "hits" (rewritten on every use) nor what a kernel is still writing (*.partial).
+    files = [p for p in (cache / "evcxr").glob("*/*")
+             if p.name != "hits" and not p.name.endswith(".partial") and not p.parent.name.endswith(".partial")]
     files += list((cache / "kernels").glob("*/target/*/debug/deps/*"))
-    return sorted(p for p in files if p.is_file() and not p.name.split("-")[0].split(".")[0] in MUTABLE)
+    return sorted(p for p in files if p.is_file() and not _rebuilt_by_kernels(p))
 
 
 def record(cache):

@@ -19,6 +19,7 @@ def fake_cache(root):
     deps.mkdir(parents=True)
     (deps / "libstatrs-def.rlib").write_bytes(b"y" * 50)
     (deps / "libctx-111.so").write_bytes(b"cell")
+    (deps / "libcode_3.so").write_bytes(b"the third cell run")
     (deps / "libllm_math-222.rlib").write_bytes(b"crate")
     (root / "kernels" / "0" / ".lock").write_text("")
     (root / "warm.sha256").write_text("stamp")
@@ -35,13 +36,27 @@ class Cache(unittest.TestCase):
         self.tmp.cleanup()
 
     def test_an_intact_cache_has_no_damage_and_files_rebuilt_in_use_are_not_listed(self):
-        self.assertEqual(warm.record(self.root), 3)  # the two rlibs and stderr; not hits, the cell or the crate
+        self.assertEqual(warm.record(self.root), 3)  # the two rlibs and stderr; not hits, the cells or the crate
         (self.deps / "libctx-111.so").write_bytes(b"another cell, another size")
+        # The next session's third cell, and a first one it added: not damage (each used to
+        # make set-up clear the whole cache after any session in JupyterLab).
+        (self.deps / "libcode_3.so").write_bytes(b"another session's third cell")
+        (self.deps / "libcode_1.so").write_bytes(b"first")
         (self.deps / "libllm_math-222.rlib").write_bytes(b"the crate, edited")
         (self.entry / "hits").write_text("12")
         self.assertEqual(warm.damage(self.root), [])
         self.assertEqual(warm.check_and_repair(self.root), ([], []))
         self.assertTrue((self.root / "warm.sha256").exists())
+
+    def test_what_a_kernel_is_still_writing_is_not_listed(self):
+        # The patched evcxr fills a cache entry in "KEY.PID.partial" and renames it into place;
+        # a hit counter goes through "hits.PID.partial".
+        partial = self.root / "evcxr" / "5678.4242.partial"
+        partial.mkdir()
+        (partial / "libserde-abc.rlib").write_bytes(b"half")
+        (self.entry / "hits.4242.partial").write_text("2")
+        listed = [p.name for p in warm.built_files(self.root)]
+        self.assertEqual(sorted(listed), ["libndarray-abc.rlib", "libstatrs-def.rlib", "stderr"])
 
     def test_a_truncated_or_deleted_file_is_damage_and_repair_clears_the_cache(self):
         warm.record(self.root)
