@@ -35,7 +35,7 @@
 
 mod activation;
 mod data;
-mod products;
+pub(crate) mod products;
 mod init;
 mod linear;
 mod loss;
@@ -53,6 +53,7 @@ pub use init::{Init, he_normal, xavier_uniform};
 pub use linear::Linear;
 pub use loss::{Loss, accuracy, argmax_rows, mse_loss, softmax_cross_entropy};
 pub use sequential::{Sequential, mlp};
+pub(crate) use sequential::in_layer;
 
 /// A piece of a network: a function of a batch `X` (one example per row)
 /// with a hand-written backward pass.
@@ -135,7 +136,7 @@ impl Clone for Box<dyn Layer> {
 }
 
 /// The error of a backward pass run before any forward pass.
-fn no_forward_yet(layer: &str) -> Error {
+pub(crate) fn no_forward_yet(layer: &str) -> Error {
     Error::invalid(
         "grad_output",
         "(no forward pass yet)",
@@ -145,7 +146,7 @@ fn no_forward_yet(layer: &str) -> Error {
 
 /// Keeps a copy of `x` for the backward pass, reusing the last copy's memory
 /// when the shape is the same (a training loop's batches).
-fn remember(slot: &mut Option<Array2<f64>>, x: &Array2<f64>) {
+pub(crate) fn remember(slot: &mut Option<Array2<f64>>, x: &Array2<f64>) {
     match slot {
         Some(kept) if kept.dim() == x.dim() => kept.assign(x),
         _ => *slot = Some(x.clone()),
@@ -153,7 +154,7 @@ fn remember(slot: &mut Option<Array2<f64>>, x: &Array2<f64>) {
 }
 
 /// `ShapeMismatch` unless `grad` has the shape of the output it is the gradient of.
-fn check_grad_shape(op: &'static str, grad: &Array2<f64>, output: (usize, usize)) -> Result<()> {
+pub(crate) fn check_grad_shape(op: &'static str, grad: &Array2<f64>, output: (usize, usize)) -> Result<()> {
     if grad.dim() == output {
         Ok(())
     } else {

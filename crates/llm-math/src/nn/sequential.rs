@@ -152,7 +152,7 @@ impl Sequential {
 }
 
 /// An error of layer `i`, saying which layer it was.
-fn in_layer(index: usize, layer: &dyn Layer, error: Error) -> Error {
+pub(crate) fn in_layer(index: usize, layer: &dyn Layer, error: Error) -> Error {
     match error {
         // A nested network already named its layer.
         e @ Error::InLayer { .. } => e,
