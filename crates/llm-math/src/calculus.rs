@@ -525,7 +525,7 @@ pub fn gelu_tanh_error(low: f64, high: f64, points: usize) -> Result<(f64, f64)>
     for i in 0..points {
         let f = i as f64 / last;
         // A weighted mean of the ends, not low + (high − low)·f: high − low overflows for ends near ±f64::MAX.
-        let x = low * (1.0 - f) + high * f;
+        let x = (low * (1.0 - f) + high * f).clamp(low, high); // rounding must not step outside the interval
         let difference = (gelu(x) - gelu_tanh(x)).abs();
         if difference > worst.1 {
             worst = (x, difference);

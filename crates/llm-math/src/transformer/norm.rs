@@ -144,7 +144,10 @@ impl LayerNorm {
     fn normalise(&self, x: &Array2<f64>) -> Result<(Array2<f64>, Normalised)> {
         const OP: &str = "LayerNorm.forward";
         check_input(OP, x, self.d_model())?;
-        let mean = x.mean_axis(Axis(1)).expect("checked: at least one column").insert_axis(Axis(1)); // (T, 1)
+        let rough = x.mean_axis(Axis(1)).expect("checked: at least one column").insert_axis(Axis(1)); // (T, 1)
+        // One correction step: the rounding of Σx/d, divided by a tiny σ, would not be tiny (a constant
+        // row of 5e5 came out as 3.7e-8 instead of 0); the mean of x − rough recovers it.
+        let mean = &rough + &(x - &rough).mean_axis(Axis(1)).expect("checked: at least one column").insert_axis(Axis(1)); // (T, 1)
         let centred = x - &mean; // (T, d)
         let var = centred.mapv(|c| c * c).mean_axis(Axis(1)).expect("checked: at least one column").insert_axis(Axis(1)); // (T, 1), biased
         // Squares beyond f64 would make 1/√(σ² + ε) = 0 and x̂ a silent 0: an overflow error instead.
