@@ -1266,7 +1266,7 @@ fn transformer_layer(kind: usize, d: usize, n_heads: usize, max_len: usize, eps:
         1 => Box::new(LayerNorm::with_params(fit_vec(values, small), fit_vec(values, small).mapv(|v| -v), eps)?),
         2 => Box::new(RmsNorm::new(d)?),
         3 => Box::new(RmsNorm::with_params(fit_vec(values, small), eps)?),
-        4 => Box::new(SelfAttention::init(&mut rng, d, n_heads, seed % 2 == 0)?),
+        4 => Box::new(SelfAttention::init(&mut rng, d, n_heads, seed.is_multiple_of(2))?),
         5 => Box::new(Mlp::init(&mut rng, d, d.saturating_mul(4), Activation::gelu_tanh())?),
         6 => Box::new(TransformerBlock::init(&mut rng, d, n_heads)?),
         7 => Box::new(PositionalEncoding::sinusoidal(max_len, d)?),
@@ -1314,7 +1314,7 @@ proptest! {
             match LayerNorm::with_params(fit_vec(&v2, small), fit_vec(&v2, small), eps) { Ok(l) => lns.push(l), Err(e) => good_error(&e)? }
             match LayerNorm::new(d) { Ok(l) => lns.push(l), Err(e) => good_error(&e)? }
             for mut ln in lns {
-                if ln.gamma().len() != ln.d_model() || ln.beta().len() != ln.d_model() || !(ln.eps() > 0.0) { return Err("LayerNorm accessors".into()); }
+                if ln.gamma().len() != ln.d_model() || ln.beta().len() != ln.d_model() || ln.eps().is_nan() || ln.eps() <= 0.0 { return Err("LayerNorm accessors".into()); }
                 if ln.grad_gamma().is_some() || ln.grad_beta().is_some() { return Err("LayerNorm gradients before backward".into()); }
                 if let Ok(y) = ln.forward(&x2) {
                     // With γ = 1 and β = 0 each row has mean 0 (up to rounding relative to its size).
@@ -1328,7 +1328,7 @@ proptest! {
             match RmsNorm::with_params(fit_vec(&v2, small), eps) { Ok(r) => norms.push(r), Err(e) => good_error(&e)? }
             match RmsNorm::new(d) { Ok(r) => norms.push(r), Err(e) => good_error(&e)? }
             for mut rms in norms {
-                if rms.gamma().len() != rms.d_model() || !(rms.eps() > 0.0) || rms.grad_gamma().is_some() { return Err("RmsNorm accessors".into()); }
+                if rms.gamma().len() != rms.d_model() || rms.eps().is_nan() || rms.eps() <= 0.0 || rms.grad_gamma().is_some() { return Err("RmsNorm accessors".into()); }
                 if rms.forward(&x2).is_ok() && rms.backward(&g2).is_ok() {
                     res(Ok(rms.grad_gamma().cloned().ok_or("no ∂γ")?), |gg| all_finite("∂γ", gg.iter()))?;
                 }
@@ -1386,7 +1386,7 @@ proptest! {
         run("positions", &input, move || {
             res(sinusoidal_positions(max_len, d), |pe| {
                 if pe.dim() != (max_len, d) { return Err(format!("shape {:?}", pe.dim())); }
-                if pe.iter().any(|v| !(v.abs() <= 1.0)) { return Err("a sine or cosine beyond [−1, 1]".into()); }
+                if pe.iter().any(|v| v.is_nan() || v.abs() > 1.0) { return Err("a sine or cosine beyond [−1, 1]".into()); }
                 Ok(())
             })?;
             match PositionalEncoding::from_table(w2.clone()) {
@@ -1495,7 +1495,7 @@ proptest! {
             let distribution = |q: &Array1<f64>, what: &str, support: &[f64]| -> Check {
                 all_finite(what, q.iter())?;
                 if (q.sum() - 1.0).abs() > 1e-9 || q.iter().any(|&e| e < 0.0) { return Err(format!("{what} = {q} is not a distribution")); }
-                if q.len() != support.len() || q.iter().zip(support).any(|(&a, &b)| a > 0.0 && !(b > 0.0)) { return Err(format!("{what} = {q} keeps a token of no probability in {support:?}")); }
+                if q.len() != support.len() || q.iter().zip(support).any(|(&a, &b)| a > 0.0 && (b.is_nan() || b <= 0.0)) { return Err(format!("{what} = {q} keeps a token of no probability in {support:?}")); }
                 Ok(())
             };
             res(greedy(&v2), |&i| if i < v2.len() && v2.iter().all(|&o| o <= v2[i]) { Ok(()) } else { Err(format!("greedy {i}")) })?;
@@ -1514,7 +1514,7 @@ proptest! {
                 let ones = vec![1.0; v2.len()];
                 res(s.probs(&v2), |q| distribution(q, "Sampler.probs", &ones))?;
                 match (s.probs(&v2), s.sample(&v2, &mut rng)) {
-                    (Ok(q), Ok(i)) => if !(q[i] > 0.0) { return Err(format!("{} drew {i} of probability {}", s.readable(), q[i])); },
+                    (Ok(q), Ok(i)) => if q[i].is_nan() || q[i] <= 0.0 { return Err(format!("{} drew {i} of probability {}", s.readable(), q[i])); },
                     (Err(_), Err(e)) => good_error(&e)?,
                     (a, b) => return Err(format!("probs {a:?} but sample {b:?}")),
                 }
@@ -1542,7 +1542,7 @@ proptest! {
             }
             res(gelu_tanh_error(p, t, points), |&(at, err)| {
                 finite("gelu_tanh_error", err)?;
-                if !(err >= 0.0) || !(p <= at && at <= t) { return Err(format!("({at}, {err}) outside [{p}, {t}]")); }
+                if err.is_nan() || err < 0.0 || at.is_nan() || at < p || at > t { return Err(format!("({at}, {err}) outside [{p}, {t}]")); }
                 Ok(())
             })?;
             let mut layer = Activation::gelu_tanh();
