@@ -28,7 +28,8 @@
 //! [`optim`](crate::optim) update a whole network: [`Sequential::step`].
 //!
 //! The files follow the pieces: `init` (Xavier and He), `linear`,
-//! `activation` (ReLU, sigmoid, tanh, GELU and softmax as layers), `loss`
+//! `activation` (ReLU, sigmoid, tanh, GELU exact and tanh-approximated, and
+//! softmax as layers), `loss`
 //! (MSE, softmax + cross-entropy), `sequential` (networks and training),
 //! `data` (seeded toy data sets) and `products` (how the layers' matrix
 //! products run; not part of the lesson).
