@@ -14,8 +14,9 @@
 //!   differences and reports the worst component ([`GradientCheck`]);
 //! - **activations** and their derivatives, the local gradients of
 //!   backpropagation: [`sigmoid`], [`tanh`], [`relu`], [`gelu`] and their
-//!   `_derivative`s; GELU's tanh approximation [`gelu_tanh`] (notebook 07)
-//!   and how far it is from the exact form, [`gelu_tanh_error`].
+//!   `_derivative`s; GELU's tanh approximation [`gelu_tanh`] and how far it
+//!   is from the exact form, [`gelu_tanh_error`], both used in notebook 07
+//!   (transformer block).
 //!
 //! Functions to differentiate are plain closures: `|x| x * x` for one input,
 //! `|v: &[f64]| v[0] * v[1]` for several. A step `h` must be finite and

@@ -1037,15 +1037,26 @@ fn nn_layer(kind: usize, w: &Array2<f64>, b: &[f64]) -> Result<Box<dyn Layer>> {
     })
 }
 
+/// A backward pass with no forward pass to use: an error that says to run forward first.
+fn backward_refused(layer: &mut dyn Layer, g: &Array2<f64>, when: &str) -> Check {
+    match layer.backward(g) {
+        Ok(dx) => Err(format!("backward {when} returned Ok({dx:?})")),
+        Err(e) => {
+            good_error(&e)?;
+            if e.to_string().contains("forward") { Ok(()) } else { Err(format!("backward {when}: {e} does not say to run forward")) }
+        }
+    }
+}
+
 /// forward, predict, backward, params, grads, set_params, num_params, name, clone_box of one layer:
-/// an Ok forward is finite and the shape it promised; an Ok backward has the input's shape.
+/// an Ok forward is finite and the shape it promised; an Ok backward has the input's shape; a backward
+/// before any forward, or after a failed one, is an error.
 fn exercise_layer(layer: &mut dyn Layer, x: &Array2<f64>, g: &Array2<f64>) -> Check {
     if layer.name().is_empty() { return Err("empty layer name".into()); }
     let copy = layer.clone_box();
     if copy.name() != layer.name() { return Err("clone_box changed the name".into()); }
     res(layer.grads(), |gr| all_finite("grads (before backward)", gr.iter()))?;
-    // Before any forward pass: an error saying so (a Sequential of no layers passes g through).
-    res(layer.backward(g), |_| Ok(()))?;
+    backward_refused(layer, g, "before any forward")?;
     let predicted = layer.predict(x);
     match layer.forward(x) {
         Ok(y) => {
@@ -1063,6 +1074,13 @@ fn exercise_layer(layer: &mut dyn Layer, x: &Array2<f64>, g: &Array2<f64>) -> Ch
                     all_finite("grads", gr.iter())
                 })
             })?;
+            // A failed pass (NaN in the input) leaves nothing of the good one for backward.
+            if !x.is_empty() {
+                let mut bad = x.clone();
+                bad[[0, 0]] = f64::NAN;
+                if layer.forward(&bad).is_ok() { return Err("forward took a NaN".into()); }
+                backward_refused(layer, g, "after a failed forward")?;
+            }
         }
         Err(e) => {
             good_error(&e)?;
@@ -1405,7 +1423,7 @@ proptest! {
     }
 
     /// Embedding (issue 17): new, init, table, vocab_size, d_model, forward, predict, backward,
-    /// forward_logits, predict_logits, backward_logits, grad_lookup, grad_logits, num_params, params,
+    /// forward_logits, predict_logits, backward_logits, grad_from_lookup, grad_from_logits, num_params, params,
     /// grads, set_params, name. An Ok lookup is the table's rows; a token id out of range names itself.
     #[test]
     fn transformer_embedding(table in awkward_matrix(), h in awkward_matrix(), g in awkward_matrix(), gl in awkward_matrix(),
@@ -1430,7 +1448,7 @@ proptest! {
                         if looked_up.as_ref().ok() != Some(&x) { return Err("predict differs from forward".into()); }
                         for (row, &id) in x.rows().into_iter().zip(&ids2) { if row != emb.table().row(id) { return Err(format!("row of id {id}")); } }
                         if emb.backward(&g).is_ok() {
-                            let gr = emb.grad_lookup().ok_or("no ∂E")?;
+                            let gr = emb.grad_from_lookup().ok_or("no ∂E")?;
                             if gr.dim() != (v, dm) { return Err("∂E shape".into()); }
                             all_finite("∂E", gr.iter())?;
                         }
@@ -1451,7 +1469,7 @@ proptest! {
                         res(emb.backward_logits(&gl), |gh| {
                             if gh.dim() != h.dim() { return Err("∂L/∂H shape".into()); }
                             all_finite("∂L/∂H", gh.iter())?;
-                            if emb.grad_logits().map(|a| a.dim()) != Some((v, dm)) { return Err("∂E (logits) shape".into()); }
+                            if emb.grad_from_logits().map(|a| a.dim()) != Some((v, dm)) { return Err("∂E (logits) shape".into()); }
                             Ok(())
                         })?;
                     }
@@ -1473,7 +1491,10 @@ proptest! {
     /// LM loss and decoding (issue 17): lm_loss, perplexity, greedy, top_k_filter, top_p_filter,
     /// Sampler::greedy, with_temperature, top_k, top_p, probs, sample; generate; gelu_tanh,
     /// gelu_tanh_derivative, gelu_tanh_error. Ok distributions sum to 1 and only keep tokens the
-    /// input gave a probability; a sampled token has one.
+    /// input gave a probability; top-k keeps the k first in rank (probability, then the lower id),
+    /// top-p the first in rank whose mass reaches p and no fewer (p = 1: every token of non-zero
+    /// probability); a sampler's probs are softmax(logits / T), then top-k, then top-p (a logit
+    /// of −inf a forbidden token), and greedy refuses a filter; a sampled token has a probability.
     #[test]
     fn transformer_lm_and_decoding(logits in awkward_matrix(), tokens in prop::collection::vec(prop_oneof![4 => 0usize..=9, 1 => Just(usize::MAX)], 0..=10),
                                    v in awkward_vec(), probs in prob_vec(), k in small_usize(), p in awkward_f64(), t in awkward_f64(), x in awkward_f64(),
@@ -1499,20 +1520,75 @@ proptest! {
                 Ok(())
             };
             res(greedy(&v2), |&i| if i < v2.len() && v2.iter().all(|&o| o <= v2[i]) { Ok(()) } else { Err(format!("greedy {i}")) })?;
+            // Token i ranks before token j: more likely, or as likely and a lower id.
+            let before = |i: usize, j: usize| pr2[i] > pr2[j] || (pr2[i] == pr2[j] && i < j);
+            let kept = |q: &Array1<f64>| -> Vec<usize> { (0..q.len()).filter(|&i| q[i] > 0.0).collect() };
+            let ranked_first = |kept: &[usize]| -> Check {
+                for j in (0..pr2.len()).filter(|j| pr2[*j] > 0.0 && !kept.contains(j)) {
+                    if let Some(&i) = kept.iter().find(|&&i| !before(i, j)) { return Err(format!("kept {i} ({}) but dropped {j} ({})", pr2[i], pr2[j])); }
+                }
+                Ok(())
+            };
             res(top_k_filter(&pr2, k), |q| {
                 distribution(q, "top_k_filter", &pr2)?;
-                if q.iter().filter(|&&e| e > 0.0).count() > k { Err(format!("top-{k} kept more")) } else { Ok(()) }
+                let kept = kept(q);
+                let nonzero = pr2.iter().filter(|&&e| e > 0.0).count();
+                if kept.len() != k.min(nonzero) { return Err(format!("top-{k} kept {} of {nonzero} tokens", kept.len())); }
+                ranked_first(&kept).map_err(|m| format!("top-{k}: {m}"))
             })?;
-            res(top_p_filter(&pr2, p), |q| distribution(q, "top_p_filter", &pr2))?;
+            res(top_p_filter(&pr2, p), |q| {
+                distribution(q, "top_p_filter", &pr2)?;
+                let kept = kept(q);
+                ranked_first(&kept).map_err(|m| format!("top-p {p}: {m}"))?;
+                let nonzero = pr2.iter().filter(|&&e| e > 0.0).count();
+                let mass: f64 = kept.iter().map(|&i| pr2[i]).sum();
+                let least = kept.iter().map(|&i| pr2[i]).fold(f64::INFINITY, f64::min);
+                if p == 1.0 {
+                    if kept.len() != nonzero { return Err(format!("top-p 1 kept {} of {nonzero} tokens", kept.len())); }
+                } else if mass < p - 1e-12 && kept.len() < nonzero {
+                    return Err(format!("top-p {p} kept a mass of {mass} only"));
+                } else if mass - least >= p {
+                    return Err(format!("top-p {p}: {mass} − the least kept {least} still reaches p"));
+                }
+                Ok(())
+            })?;
             let mut rng = seeded_rng(seed);
-            let mut samplers = vec![Sampler::greedy()];
-            for s in [Sampler::with_temperature(t), Sampler::with_temperature(1.0).and_then(|s| s.top_k(k)), Sampler::with_temperature(0.7).and_then(|s| s.top_p(p)),
-                      Sampler::greedy().top_k(k).and_then(|s| s.top_p(p))] {
-                match s { Ok(s) => samplers.push(s), Err(e) => good_error(&e)? }
+            // Each sampler with its rules: (temperature, top-k, top-p); None for greedy.
+            let mut samplers = vec![(Sampler::greedy(), None)];
+            for (s, rules) in [(Sampler::with_temperature(t), (t, None, None)), (Sampler::with_temperature(1.0).and_then(|s| s.top_k(k)), (1.0, Some(k), None)),
+                               (Sampler::with_temperature(0.7).and_then(|s| s.top_p(p)), (0.7, None, Some(p))),
+                               (Sampler::with_temperature(0.9).and_then(|s| s.top_k(k)).and_then(|s| s.top_p(p)), (0.9, Some(k), Some(p)))] {
+                match s { Ok(s) => samplers.push((s, Some(rules))), Err(e) => good_error(&e)? }
             }
-            for s in &samplers {
-                let ones = vec![1.0; v2.len()];
-                res(s.probs(&v2), |q| distribution(q, "Sampler.probs", &ones))?;
+            match Sampler::greedy().top_k(k.max(1)) {
+                Ok(_) => return Err("a top-k on greedy decoding accepted".into()),
+                Err(e) => good_error(&e)?,
+            }
+            for (s, rules) in &samplers {
+                // What the sampler draws from: softmax(v / T), then top-k, then top-p; or one-hot at greedy(v).
+                let expected = match rules {
+                    None => greedy(&v2).map(|i| Array1::from_shape_fn(v2.len(), |j| if i == j { 1.0 } else { 0.0 })),
+                    Some((t, k, p)) => {
+                        // −inf is a forbidden token: the softmax of the other logits, 0 for it.
+                        let allowed: Vec<usize> = (0..v2.len()).filter(|&i| v2[i] != f64::NEG_INFINITY).collect();
+                        let mut q = softmax_with_temperature(&allowed.iter().map(|&i| v2[i]).collect::<Vec<f64>>(), *t).map(|sub| {
+                            let mut full = Array1::zeros(v2.len());
+                            for (&i, &qi) in allowed.iter().zip(&sub) { full[i] = qi; }
+                            full
+                        });
+                        if let Some(k) = k { q = q.and_then(|q| top_k_filter(&q, *k)); }
+                        if let Some(p) = p { q = q.and_then(|q| top_p_filter(&q, *p)); }
+                        q
+                    }
+                };
+                match (s.probs(&v2), expected) {
+                    (Ok(q), Ok(want)) => {
+                        distribution(&q, "Sampler.probs", want.as_slice().unwrap())?;
+                        if q.iter().zip(&want).any(|(a, b)| (a - b).abs() > 1e-12) { return Err(format!("{}: probs {q}, expected {want}", s.readable())); }
+                    }
+                    (Err(e), Err(_)) => good_error(&e)?,
+                    (got, want) => return Err(format!("{}: probs {got:?}, expected {want:?}", s.readable())),
+                }
                 match (s.probs(&v2), s.sample(&v2, &mut rng)) {
                     (Ok(q), Ok(i)) => if q[i].is_nan() || q[i] <= 0.0 { return Err(format!("{} drew {i} of probability {}", s.readable(), q[i])); },
                     (Err(_), Err(e)) => good_error(&e)?,

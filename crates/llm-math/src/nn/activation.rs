@@ -1,6 +1,6 @@
 //! Activation functions as layers, and softmax with its Jacobian.
 
-use ndarray::{Array2, ArrayView1, Axis, Zip};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Zip};
 
 use super::{Layer, check_grad_shape, no_forward_yet, remember};
 use crate::calculus::{gelu, gelu_derivative, gelu_tanh, gelu_tanh_derivative, relu, sigmoid, sigmoid_derivative, tanh, tanh_derivative};
@@ -139,7 +139,8 @@ impl Layer for Activation {
     }
 
     fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        let y = self.apply(x)?;
+        // A failed pass forgets the last input: backward must not run on an older pass's.
+        let y = self.apply(x).inspect_err(|_| self.input = None)?;
         remember(&mut self.input, x);
         Ok(y)
     }
@@ -214,6 +215,7 @@ impl Layer for Softmax {
     }
 
     fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        self.output = None; // a failed pass leaves nothing of an older one for backward
         let p = self.predict(x)?;
         self.output = Some(p.clone());
         Ok(p)
@@ -227,14 +229,30 @@ impl Layer for Softmax {
         let p = self.output.as_ref().ok_or_else(|| no_forward_yet("Softmax"))?; // (n, k)
         check_grad_shape("Softmax.backward", grad_output, p.dim())?;
         check_finite("Softmax.backward", &grad_output.view())?;
-        let gp = (grad_output * p).sum_axis(Axis(1)).insert_axis(Axis(1)); // (n, 1): g·p per row
-        let grad_input = p * &(grad_output - &gp); // (n, k)
+        let mut grad_input = grad_output.clone(); // (n, k)
+        softmax_backward_rows(p.view(), grad_input.view_mut());
         check_result("Softmax.backward", &grad_input.view())?;
         Ok(grad_input)
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {
         Box::new(self.clone())
+    }
+}
+
+/// Softmax's backward pass, row by row and in place: each row `g` of `grad`
+/// (`∂L/∂p`) becomes `∂L/∂x` for the softmax output `p` of the same row,
+///
+/// ```text
+/// ∂L/∂x = p ⊙ (g − Σⱼ gⱼ·pⱼ)        (n, k) -> (n, k)
+/// ```
+///
+/// without a second `(n, k)` matrix (attention's `T × T` weights are the
+/// large case). A `p` of exactly 0 (a masked weight) gives exactly 0.
+pub(crate) fn softmax_backward_rows(p: ArrayView2<f64>, mut grad: ArrayViewMut2<f64>) {
+    for (p, mut g) in p.outer_iter().zip(grad.outer_iter_mut()) {
+        let gp: f64 = g.iter().zip(p.iter()).map(|(g, p)| g * p).sum(); // g·p
+        g.zip_mut_with(&p, |g, &p| *g = p * (*g - gp));
     }
 }
 

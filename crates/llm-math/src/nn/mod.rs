@@ -49,8 +49,10 @@ use ndarray::{Array1, Array2, ArrayView1};
 use crate::error::{Error, Result};
 
 pub use activation::{Activation, Softmax, softmax_jacobian};
+pub(crate) use activation::softmax_backward_rows;
 pub use data::{spirals, two_moons, xor_data};
 pub use init::{Init, he_normal, xavier_uniform};
+pub(crate) use init::MAX_WEIGHTS;
 pub use linear::Linear;
 pub use loss::{Loss, accuracy, argmax_rows, mse_loss, softmax_cross_entropy};
 pub use sequential::{Sequential, mlp};
@@ -143,6 +145,11 @@ pub(crate) fn no_forward_yet(layer: &str) -> Error {
         "(no forward pass yet)",
         format!("{layer}.backward needs the input of a forward pass first: call forward (predict remembers nothing)"),
     )
+}
+
+/// The error of [`grads`](Layer::grads) before any backward pass, naming the layer.
+pub(crate) fn no_grads_yet(layer: &str) -> Error {
+    Error::invalid("grads", "(none yet)", format!("{layer} has no gradients: run forward, a loss and backward first"))
 }
 
 /// Keeps a copy of `x` for the backward pass, reusing the last copy's memory

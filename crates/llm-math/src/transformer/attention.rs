@@ -3,11 +3,10 @@
 use ndarray::{Array1, Array2, ArrayView1, s};
 use rand::Rng;
 
-use super::{MAX_ENTRIES, no_grads_yet};
 use crate::attention::{Mask, MultiHeadAttention, head_size, scaled_dot_product_attention};
 use crate::error::{Error, Result, check_finite, check_result};
 use crate::nn::products::matmul;
-use crate::nn::{Init, Layer, Linear, check_grad_shape, in_layer, no_forward_yet};
+use crate::nn::{Init, Layer, Linear, MAX_WEIGHTS, check_grad_shape, in_layer, no_forward_yet, no_grads_yet, softmax_backward_rows};
 
 /// What the backward pass needs from the forward pass.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +80,21 @@ impl SelfAttention {
     /// [`Error::ShapeMismatch`] unless every projection is square with the
     /// `d_model` of `w_q`; [`Error::InvalidArgument`] if `n_heads` is 0 or
     /// does not divide `d_model`.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// // Identity projections, zero biases: Q = K = V = X, and the output is A·X.
+    /// let identity = || Linear::new(Array2::eye(2), Array1::zeros(2));
+    /// let attn = SelfAttention::new(identity()?, identity()?, identity()?, identity()?, 1, true)?;
+    /// assert_eq!((attn.d_model(), attn.n_heads(), attn.d_head()), (2, 1, 2));
+    /// let y = attn.predict(&array![[1.0, 0.0], [0.0, 2.0]])?;
+    /// assert_eq!(y.row(0), array![1.0, 0.0]); // causal: the first token sees only itself
+    /// // A projection that is not d_model → d_model is refused.
+    /// let narrow = Linear::new(Array2::zeros((2, 1)), Array1::zeros(1))?;
+    /// assert!(SelfAttention::new(identity()?, identity()?, narrow, identity()?, 1, true).is_err());
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn new(w_q: Linear, w_k: Linear, w_v: Linear, w_o: Linear, n_heads: usize, causal: bool) -> Result<Self> {
         let d = w_q.d_in();
         for w in [&w_q, &w_k, &w_v, &w_o] {
@@ -188,7 +202,10 @@ impl SelfAttention {
         [&self.w_q, &self.w_k, &self.w_v, &self.w_o]
     }
 
-    /// Checks `x`: `(T, d_model)`, `T ≥ 1`, finite, at most 100 million weights.
+    /// Checks `x`: `(T, d_model)`, `T ≥ 1`, finite, and `(n_heads + 2)·T²`
+    /// at most 100 million numbers: the saved weights of every head, one
+    /// more `(T, T)` matrix (a head's scores, or `∂L/∂A`) and the causal
+    /// mask's `T²` bytes are the layer's peak, kept below 800 MB.
     fn check_input(&self, x: &Array2<f64>) -> Result<()> {
         const OP: &str = "SelfAttention.forward";
         if x.ncols() != self.d_model() || x.nrows() == 0 {
@@ -201,29 +218,37 @@ impl SelfAttention {
         }
         check_finite(OP, &x.view())?;
         let t = x.nrows();
-        if t.checked_mul(t).and_then(|tt| tt.checked_mul(self.n_heads)).is_none_or(|n| n > MAX_ENTRIES) {
+        let peak = self.n_heads.checked_add(2).and_then(|m| t.checked_mul(t)?.checked_mul(m)); // (n_heads + 2)·T²
+        if peak.is_none_or(|n| n > MAX_WEIGHTS) {
             return Err(Error::invalid(
                 "seq_len",
                 t,
-                format!("{} heads × {t} × {t} attention weights are more than this crate holds at once (at most 100 million numbers, 800 MB)", self.n_heads),
+                format!(
+                    "attention holds ({} heads + 2) × {t} × {t} numbers at its peak (every head's weights, one head's scores or gradient, the mask), more than this crate holds at once (at most 100 million numbers, 800 MB)",
+                    self.n_heads
+                ),
             ));
         }
         Ok(())
     }
 
-    /// Attention in each head on the projections, the heads side by side.
-    fn attend(&self, q: &Array2<f64>, k: &Array2<f64>, v: &Array2<f64>) -> Result<(Array2<f64>, Vec<Array2<f64>>)> {
+    /// Attention in each head on the projections, the heads side by side;
+    /// each head's weights pushed onto `keep` if given (forward keeps them
+    /// for backward, predict drops each head's after use).
+    fn attend(&self, q: &Array2<f64>, k: &Array2<f64>, v: &Array2<f64>, mut keep: Option<&mut Vec<Array2<f64>>>) -> Result<Array2<f64>> {
         let (t, dh) = (q.nrows(), self.d_head());
         let mask = if self.causal { Some(Mask::Causal) } else { None };
         let mut concat = Array2::zeros((t, self.d_model())); // (T, d_model)
-        let mut weights = Vec::with_capacity(self.n_heads);
         for h in 0..self.n_heads {
             let cols = s![.., h * dh..(h + 1) * dh];
-            let head = scaled_dot_product_attention(q.slice(cols), k.slice(cols), v.slice(cols), mask.as_ref())?; // (T, d_head)
+            // (T, d_head)·(d_head, T) -> (T, T) weights, (T, T)·(T, d_head) -> (T, d_head) output
+            let head = scaled_dot_product_attention(q.slice(cols), k.slice(cols), v.slice(cols), mask.as_ref())?;
             concat.slice_mut(cols).assign(&head.output);
-            weights.push(head.weights); // (T, T)
+            if let Some(kept) = keep.as_deref_mut() {
+                kept.push(head.weights); // (T, T)
+            }
         }
-        Ok((concat, weights))
+        Ok(concat)
     }
 }
 
@@ -239,7 +264,8 @@ impl Layer for SelfAttention {
         let q = self.w_q.forward(x).map_err(|e| in_layer(0, &self.w_q, e))?; // (T, d_model)
         let k = self.w_k.forward(x).map_err(|e| in_layer(1, &self.w_k, e))?; // (T, d_model)
         let v = self.w_v.forward(x).map_err(|e| in_layer(2, &self.w_v, e))?; // (T, d_model)
-        let (concat, weights) = self.attend(&q, &k, &v)?; // (T, d_model), n_heads × (T, T)
+        let mut weights = Vec::with_capacity(self.n_heads); // n_heads × (T, T)
+        let concat = self.attend(&q, &k, &v, Some(&mut weights))?; // (T, d_model)
         let y = self.w_o.forward(&concat).map_err(|e| in_layer(3, &self.w_o, e))?; // (T, d_model)
         self.saved = Some(Saved { q, k, v, weights });
         Ok(y)
@@ -248,11 +274,11 @@ impl Layer for SelfAttention {
     fn predict(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
         self.check_input(x)?;
         let [w_q, w_k, w_v, w_o] = self.projections();
-        let q = w_q.predict(x).map_err(|e| in_layer(0, w_q, e))?;
-        let k = w_k.predict(x).map_err(|e| in_layer(1, w_k, e))?;
-        let v = w_v.predict(x).map_err(|e| in_layer(2, w_v, e))?;
-        let (concat, _) = self.attend(&q, &k, &v)?;
-        w_o.predict(&concat).map_err(|e| in_layer(3, w_o, e))
+        let q = w_q.predict(x).map_err(|e| in_layer(0, w_q, e))?; // (T, d_model)·(d_model, d_model) -> (T, d_model)
+        let k = w_k.predict(x).map_err(|e| in_layer(1, w_k, e))?; // (T, d_model)
+        let v = w_v.predict(x).map_err(|e| in_layer(2, w_v, e))?; // (T, d_model)
+        let concat = self.attend(&q, &k, &v, None)?; // (T, d_model): the heads side by side
+        w_o.predict(&concat).map_err(|e| in_layer(3, w_o, e)) // (T, d_model)·(d_model, d_model) -> (T, d_model)
     }
 
     fn backward(&mut self, grad_output: &Array2<f64>) -> Result<Array2<f64>> {
@@ -267,11 +293,11 @@ impl Layer for SelfAttention {
         for (h, a) in weights.iter().enumerate() {
             let cols = s![.., h * dh..(h + 1) * dh];
             let grad_out = grad_concat.slice(cols); // (T, d_head): ∂L/∂O_h
-            let grad_a = matmul(grad_out, v.slice(cols).t()); // (T, d_head)·(d_head, T) -> (T, T)
             grad_v.slice_mut(cols).assign(&matmul(a.t(), grad_out)); // (T, T)·(T, d_head) -> (T, d_head)
+            // The one (T, T) matrix of the backward pass: ∂L/∂A, turned into ∂L/∂S in place.
+            let mut grad_s = matmul(grad_out, v.slice(cols).t()); // (T, d_head)·(d_head, T) -> (T, T): ∂L/∂A
             // Softmax backward, row by row: A ⊙ (∂L/∂A − Σⱼ ∂L/∂Aⱼ·Aⱼ); masked weights are 0 and stay 0.
-            let row_dot = (&grad_a * a).sum_axis(ndarray::Axis(1)).insert_axis(ndarray::Axis(1)); // (T, 1)
-            let grad_s = a * &(&grad_a - &row_dot); // (T, T)
+            softmax_backward_rows(a.view(), grad_s.view_mut()); // (T, T): ∂L/∂S
             grad_q.slice_mut(cols).assign(&(matmul(grad_s.view(), k.slice(cols)) * scale)); // (T, T)·(T, d_head) -> (T, d_head)
             grad_k.slice_mut(cols).assign(&(matmul(grad_s.t(), q.slice(cols)) * scale)); // (T, T)·(T, d_head) -> (T, d_head)
         }

@@ -66,6 +66,10 @@ pub struct Mlp {
     fc: Linear,
     activation: Activation,
     proj: Linear,
+    /// The shape of the last forward pass's input, `None` until a pass has
+    /// gone through all three layers (a failed one leaves its first layers
+    /// holding the new pass and the rest an older one).
+    shape: Option<(usize, usize)>,
 }
 
 impl Mlp {
@@ -74,6 +78,18 @@ impl Mlp {
     /// # Errors
     /// [`Error::ShapeMismatch`] unless `proj` maps `fc`'s output width back
     /// to `fc`'s input width.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// // d_model = 1, hidden = 2: y = relu(x·[1, −1])·[[2], [3]]
+    /// let fc = Linear::new(array![[1.0, -1.0]], array![0.0, 0.0])?;
+    /// let proj = Linear::new(array![[2.0], [3.0]], array![0.0])?;
+    /// let mlp = Mlp::new(fc, Activation::relu(), proj)?;
+    /// assert_eq!((mlp.d_model(), mlp.hidden()), (1, 2));
+    /// assert_eq!(mlp.predict(&array![[1.0], [-1.0]])?, array![[2.0], [3.0]]);
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn new(fc: Linear, activation: Activation, proj: Linear) -> Result<Self> {
         if (proj.d_in(), proj.d_out()) != (fc.d_out(), fc.d_in()) {
             return Err(Error::ShapeMismatch {
@@ -83,7 +99,7 @@ impl Mlp {
                 rule: "the second layer (right) must map the first's output (hidden) back to its input (d_model): (d_model, hidden) then (hidden, d_model)",
             });
         }
-        Ok(Mlp { fc, activation, proj })
+        Ok(Mlp { fc, activation, proj, shape: None })
     }
 
     /// An MLP `d_model → hidden → d_model` with He-initialised weights
@@ -149,18 +165,22 @@ impl Layer for Mlp {
     }
 
     fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        let h = self.fc.forward(x).map_err(|e| in_layer(0, &self.fc, e))?; // (T, hidden)
+        self.shape = None; // a failed pass must not leave an earlier pass's state for backward
+        let h = self.fc.forward(x).map_err(|e| in_layer(0, &self.fc, e))?; // (T, d_model)·(d_model, hidden) -> (T, hidden)
         let a = self.activation.forward(&h).map_err(|e| in_layer(1, &self.activation, e))?; // (T, hidden)
-        self.proj.forward(&a).map_err(|e| in_layer(2, &self.proj, e)) // (T, d_model)
+        let y = self.proj.forward(&a).map_err(|e| in_layer(2, &self.proj, e))?; // (T, hidden)·(hidden, d_model) -> (T, d_model)
+        self.shape = Some(x.dim());
+        Ok(y)
     }
 
     fn predict(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        let h = self.fc.predict(x).map_err(|e| in_layer(0, &self.fc, e))?;
-        let a = self.activation.predict(&h).map_err(|e| in_layer(1, &self.activation, e))?;
-        self.proj.predict(&a).map_err(|e| in_layer(2, &self.proj, e))
+        let h = self.fc.predict(x).map_err(|e| in_layer(0, &self.fc, e))?; // (T, d_model)·(d_model, hidden) -> (T, hidden)
+        let a = self.activation.predict(&h).map_err(|e| in_layer(1, &self.activation, e))?; // (T, hidden)
+        self.proj.predict(&a).map_err(|e| in_layer(2, &self.proj, e)) // (T, hidden)·(hidden, d_model) -> (T, d_model)
     }
 
     fn backward(&mut self, grad_output: &Array2<f64>) -> Result<Array2<f64>> {
+        self.shape.ok_or_else(|| no_forward_yet("Mlp"))?;
         let g = self.proj.backward(grad_output).map_err(|e| in_layer(2, &self.proj, e))?; // (T, hidden)
         let g = self.activation.backward(&g).map_err(|e| in_layer(1, &self.activation, e))?; // (T, hidden)
         self.fc.backward(&g).map_err(|e| in_layer(0, &self.fc, e)) // (T, d_model)
@@ -209,12 +229,15 @@ impl Layer for Mlp {
 #[derive(Debug, Clone)]
 pub struct Residual {
     inner: Box<dyn Layer>,
+    /// The shape of the last forward pass's input, `None` until a pass has
+    /// gone through (a failed one may leave the inner layer holding it).
+    shape: Option<(usize, usize)>,
 }
 
 impl Residual {
     /// `X + inner(X)`.
     pub fn new(inner: impl Layer + 'static) -> Self {
-        Residual { inner: Box::new(inner) }
+        Residual { inner: Box::new(inner), shape: None }
     }
 
     /// The layer inside the connection.
@@ -244,8 +267,11 @@ impl Layer for Residual {
     }
 
     fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        let fx = self.inner.forward(x).map_err(|e| in_layer(0, self.inner.as_ref(), e))?;
-        Residual::add(x, fx)
+        self.shape = None; // a failed pass must not leave an earlier pass's state for backward
+        let fx = self.inner.forward(x).map_err(|e| in_layer(0, self.inner.as_ref(), e))?; // (T, d_model)
+        let y = Residual::add(x, fx)?;
+        self.shape = Some(x.dim());
+        Ok(y)
     }
 
     fn predict(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
@@ -254,6 +280,7 @@ impl Layer for Residual {
     }
 
     fn backward(&mut self, grad_output: &Array2<f64>) -> Result<Array2<f64>> {
+        self.shape.ok_or_else(|| no_forward_yet("Residual"))?;
         let through = self.inner.backward(grad_output).map_err(|e| in_layer(0, self.inner.as_ref(), e))?;
         if through.dim() != grad_output.dim() {
             return Err(Error::ShapeMismatch {
@@ -337,6 +364,20 @@ impl TransformerBlock {
     ///
     /// # Errors
     /// [`Error::ShapeMismatch`] unless all four have the same `d_model`.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let mut rng = seeded_rng(0);
+    /// let attn = SelfAttention::init(&mut rng, 4, 2, true)?;        // d_model = 4, 2 heads, causal
+    /// let mlp = Mlp::init(&mut rng, 4, 16, Activation::gelu_tanh())?; // GPT-2's code: tanh GELU
+    /// let block = TransformerBlock::new(LayerNorm::new(4)?, attn, LayerNorm::new(4)?, mlp)?;
+    /// assert_eq!(block.predict(&randn(&mut rng, (3, 4)))?.dim(), (3, 4));
+    /// // Every part must have the same d_model.
+    /// let (attn, mlp) = (block.attn().clone(), block.mlp().clone());
+    /// assert!(TransformerBlock::new(LayerNorm::new(5)?, attn, LayerNorm::new(4)?, mlp).is_err());
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn new(ln1: LayerNorm, attn: SelfAttention, ln2: LayerNorm, mlp: Mlp) -> Result<Self> {
         let d = attn.d_model();
         for other in [ln1.d_model(), ln2.d_model(), mlp.d_model()] {
@@ -352,9 +393,12 @@ impl TransformerBlock {
         Ok(TransformerBlock { ln1, attn, ln2, mlp, shape: None })
     }
 
-    /// GPT-2's block: LayerNorms with `γ = 1`, `β = 0`; causal attention
-    /// with `n_heads` heads; an MLP `d_model → 4·d_model → d_model` with
-    /// exact GELU.
+    /// A block arranged as GPT-2's: LayerNorms with `γ = 1`, `β = 0`;
+    /// causal attention with `n_heads` heads; an MLP
+    /// `d_model → 4·d_model → d_model` with exact GELU (GPT-2's code used
+    /// the tanh approximation, [`Activation::gelu_tanh`], within about
+    /// 4.7e-4 of it; build the block with [`TransformerBlock::new`] for
+    /// that).
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if `d_model` is 0 or too large (a weight
@@ -423,12 +467,12 @@ impl Layer for TransformerBlock {
     }
 
     fn predict(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        let a = self.ln1.predict(x).map_err(|e| in_layer(0, &self.ln1, e))?;
-        let a = self.attn.predict(&a).map_err(|e| in_layer(1, &self.attn, e))?;
-        let h = residual_sum("TransformerBlock.forward (X + attention)", x, a)?;
-        let m = self.ln2.predict(&h).map_err(|e| in_layer(2, &self.ln2, e))?;
-        let m = self.mlp.predict(&m).map_err(|e| in_layer(3, &self.mlp, e))?;
-        residual_sum("TransformerBlock.forward (H + MLP)", &h, m)
+        let a = self.ln1.predict(x).map_err(|e| in_layer(0, &self.ln1, e))?; // (T, d_model) -> (T, d_model)
+        let a = self.attn.predict(&a).map_err(|e| in_layer(1, &self.attn, e))?; // (T, d_model) -> (T, d_model)
+        let h = residual_sum("TransformerBlock.forward (X + attention)", x, a)?; // (T, d_model) + (T, d_model)
+        let m = self.ln2.predict(&h).map_err(|e| in_layer(2, &self.ln2, e))?; // (T, d_model) -> (T, d_model)
+        let m = self.mlp.predict(&m).map_err(|e| in_layer(3, &self.mlp, e))?; // (T, d_model) -> (T, hidden) -> (T, d_model)
+        residual_sum("TransformerBlock.forward (H + MLP)", &h, m) // (T, d_model) + (T, d_model)
     }
 
     fn backward(&mut self, grad_output: &Array2<f64>) -> Result<Array2<f64>> {

@@ -1,11 +1,31 @@
 //! Decoding: turning the last position's logits into the next token, and
 //! the loop that writes a sequence one token at a time.
 
-use ndarray::{Array1, AsArray, Ix1};
+use ndarray::{Array1, ArrayView1, AsArray, Ix1};
 use rand::Rng;
 
-use crate::error::{Error, Result, check_finite};
-use crate::probability::{DEFAULT_TOLERANCE, check_logits, check_probs, sample_index, softmax_with_temperature};
+use crate::error::{Error, Result, ShownValue};
+use crate::probability::{DEFAULT_TOLERANCE, check_probs, sample_index, softmax_in_place};
+
+/// Checks logits for decoding: at least one, no NaN or `+∞`, and at least
+/// one finite. A logit of `−∞` is a forbidden token (probability 0), as a
+/// mask writes it (nanoGPT sets the logits outside its top-k to `−∞`).
+fn check_decoding_logits(op: &'static str, logits: &ArrayView1<f64>) -> Result<()> {
+    if logits.is_empty() {
+        return Err(Error::BadShape { op, got: vec![0], expected: "a non-empty vector of logits (V,)" });
+    }
+    if let Some((i, &value)) = logits.indexed_iter().find(|(_, v)| v.is_nan() || **v == f64::INFINITY) {
+        return Err(Error::NonFinite { op, index: vec![i], value });
+    }
+    if !logits.iter().any(|v| v.is_finite()) {
+        return Err(Error::invalid(
+            "logits",
+            format!("all {} −inf", logits.len()),
+            "−inf forbids a token, and every token is forbidden: at least one logit must be finite",
+        ));
+    }
+    Ok(())
+}
 
 /// Greedy decoding: the token with the largest logit (the first, on a tie).
 ///
@@ -13,21 +33,24 @@ use crate::probability::{DEFAULT_TOLERANCE, check_logits, check_probs, sample_in
 /// next = argmaxᵢ logitsᵢ
 /// ```
 ///
-/// Shapes: `logits: (V,)` → an index in `0..V`.
+/// Shapes: `logits: (V,)` → an index in `0..V`. A logit of `−∞` is a
+/// forbidden token, never chosen.
 ///
 /// # Errors
-/// [`Error::BadShape`] for no logits; [`Error::NonFinite`] for NaN or
-/// infinite logits.
+/// [`Error::BadShape`] for no logits; [`Error::NonFinite`] for a NaN or
+/// `+∞` logit; [`Error::InvalidArgument`] (named `logits`) if every logit
+/// is `−∞`.
 ///
 /// # Examples
 /// ```
 /// use llm_math::prelude::*;
 /// assert_eq!(greedy(&[0.1, 2.0, -1.0, 2.0])?, 1); // a tie goes to the first
+/// assert_eq!(greedy(&[f64::NEG_INFINITY, -5.0])?, 1); // −inf: a forbidden token
 /// # Ok::<(), llm_math::Error>(())
 /// ```
 pub fn greedy<'a>(logits: impl AsArray<'a, f64, Ix1>) -> Result<usize> {
     let logits = logits.into();
-    check_logits("greedy", &logits)?;
+    check_decoding_logits("greedy", &logits)?;
     Ok(logits.iter().enumerate().fold(0, |best, (i, &v)| if v > logits[best] { i } else { best }))
 }
 
@@ -102,8 +125,9 @@ pub fn top_k_filter<'a>(probs: impl AsArray<'a, f64, Ix1>, k: usize) -> Result<A
 ///
 /// Unlike top-k, the number kept follows the model's confidence: one token
 /// when it is sure, many when it is not. Ties are ranked by id (the lower
-/// first); the running sum is compared with `p − 1e-12`, so rounding in it
-/// cannot add a token. `p = 1` keeps every token of non-zero probability.
+/// first); for `p < 1` the running sum is compared with `p − 1e-12`, so
+/// rounding in it cannot add a token. `p = 1` returns `probs` unchanged:
+/// every token of non-zero probability is kept, however small.
 ///
 /// Shapes: `probs: (V,)` → `(V,)`.
 ///
@@ -125,6 +149,9 @@ pub fn top_k_filter<'a>(probs: impl AsArray<'a, f64, Ix1>, k: usize) -> Result<A
 pub fn top_p_filter<'a>(probs: impl AsArray<'a, f64, Ix1>, p: f64) -> Result<Array1<f64>> {
     check_p(p)?;
     let probs = checked_probs("top_p_filter", probs)?;
+    if p == 1.0 {
+        return Ok(probs); // the whole distribution: no slack may cut its tail
+    }
     let order = ranked(&probs);
     let mut cumulative = 0.0;
     let mut kept = order.len();
@@ -140,6 +167,15 @@ pub fn top_p_filter<'a>(probs: impl AsArray<'a, f64, Ix1>, p: f64) -> Result<Arr
 
 fn check_k(k: usize) -> Result<()> {
     if k == 0 { Err(Error::invalid("k", k, "top-k keeps the k most likely tokens: k must be at least 1")) } else { Ok(()) }
+}
+
+/// The error of a filter added to [`Sampler::greedy`], where it would change nothing.
+fn no_filter_on_greedy(name: &'static str, value: impl ShownValue, filter: &str, call: &str) -> Error {
+    Error::invalid(
+        name,
+        value,
+        format!("greedy decoding always takes the most likely token, so a {filter} filter would change nothing: sample instead, e.g. Sampler::with_temperature(1.0)?.{call}"),
+    )
 }
 
 fn check_p(p: f64) -> Result<()> {
@@ -188,7 +224,8 @@ pub struct Sampler {
 
 impl Sampler {
     /// Greedy decoding: always the most likely token (draws no random
-    /// number; top-k and top-p change nothing).
+    /// number). A filter would change nothing, so [`top_k`](Sampler::top_k)
+    /// and [`top_p`](Sampler::top_p) on it are errors.
     pub fn greedy() -> Self {
         Sampler { temperature: None, top_k: None, top_p: None }
     }
@@ -208,9 +245,25 @@ impl Sampler {
     /// The same sampler keeping only the `k` most likely tokens ([`top_k_filter`]).
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for `k = 0`.
+    /// [`Error::InvalidArgument`] (named `k`) for `k = 0`, or on
+    /// [`Sampler::greedy`], which a filter would not change.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let sampler = Sampler::with_temperature(1.0)?.top_k(2)?;
+    /// let q = sampler.probs(&[1.0, 3.0, 2.0])?;
+    /// assert_eq!(q[0], 0.0);                                  // only the 2 largest logits are left
+    /// assert!((q[1] / q[2] - 1f64.exp()).abs() < 1e-12);      // in the softmax's ratio
+    /// let err = Sampler::greedy().top_k(5).unwrap_err();      // greedy takes the top 1 anyway
+    /// assert!(err.to_string().contains("greedy decoding"));
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn top_k(self, k: usize) -> Result<Self> {
         check_k(k)?;
+        if self.temperature.is_none() {
+            return Err(no_filter_on_greedy("k", k, "top-k", "top_k(k)"));
+        }
         Ok(Sampler { top_k: Some(k), ..self })
     }
 
@@ -218,21 +271,49 @@ impl Sampler {
     /// applied after top-k if both are set.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] unless `0 < p ≤ 1`.
+    /// [`Error::InvalidArgument`] (named `p`) unless `0 < p ≤ 1`, or on
+    /// [`Sampler::greedy`], which a filter would not change.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let sampler = Sampler::with_temperature(1.0)?.top_p(0.9)?;
+    /// let logits = [4.0, 0.0, 0.0];                           // softmax ≈ [0.965, 0.018, 0.018]
+    /// assert_eq!(sampler.probs(&logits)?, array![1.0, 0.0, 0.0]); // 0.965 ≥ 0.9: one token is enough
+    /// assert!(Sampler::with_temperature(1.0)?.top_p(1.5).is_err());
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn top_p(self, p: f64) -> Result<Self> {
         check_p(p)?;
+        if self.temperature.is_none() {
+            return Err(no_filter_on_greedy("p", p, "top-p", "top_p(p)"));
+        }
         Ok(Sampler { top_p: Some(p), ..self })
     }
 
     /// The distribution the next token is drawn from: one-hot at the
-    /// argmax for greedy decoding, else the softmax at the temperature
-    /// after the filters, renormalised.
+    /// argmax for greedy decoding, else `softmax(logits / T)` and then the
+    /// filters, top-k before top-p, each renormalising what it keeps.
     ///
-    /// Shapes: `logits: (V,)` → `(V,)`.
+    /// Shapes: `logits: (V,)` → `(V,)`. A logit of `−∞` is a forbidden
+    /// token: probability 0.
     ///
     /// # Errors
-    /// [`Error::BadShape`] for no logits; [`Error::NonFinite`] for NaN or
-    /// infinite logits.
+    /// [`Error::BadShape`] for no logits; [`Error::NonFinite`] for a NaN or
+    /// `+∞` logit; [`Error::InvalidArgument`] (named `logits`) if every
+    /// logit is `−∞`.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let logits = array![2.0, 0.0, f64::NEG_INFINITY];      // token 2 forbidden
+    /// let q = Sampler::with_temperature(2.0)?.probs(&logits)?;
+    /// // softmax(logits / 2) = [e¹, e⁰, 0] / (e¹ + e⁰)
+    /// let e = 1f64.exp();
+    /// assert!((&q - &array![e / (e + 1.0), 1.0 / (e + 1.0), 0.0]).iter().all(|d| d.abs() < 1e-15));
+    /// assert_eq!(Sampler::greedy().probs(&logits)?, array![1.0, 0.0, 0.0]); // one-hot at the argmax
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn probs<'a>(&self, logits: impl AsArray<'a, f64, Ix1>) -> Result<Array1<f64>> {
         let logits = logits.into();
         let Some(temperature) = self.temperature else {
@@ -240,7 +321,10 @@ impl Sampler {
             onehot[greedy(logits)?] = 1.0;
             return Ok(onehot);
         };
-        let mut q = softmax_with_temperature(logits, temperature)?; // (V,)
+        check_decoding_logits("Sampler.probs", &logits)?;
+        // The temperature first, then the filters, in this order.
+        let mut q = logits.to_owned(); // (V,)
+        softmax_in_place(&mut q.view_mut(), temperature); // softmax(logits / T), −inf -> 0
         if let Some(k) = self.top_k {
             q = top_k_filter(&q, k)?;
         }
@@ -270,6 +354,18 @@ impl Sampler {
     ///
     /// # Errors
     /// As [`probs`](Sampler::probs).
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let logits = [1.0, 1.0, f64::NEG_INFINITY];
+    /// let sampler = Sampler::with_temperature(1.0)?;
+    /// let draws: Vec<usize> = (0..5).map(|_| sampler.sample(&logits, &mut seeded_rng(3))).collect::<Result<_>>()?;
+    /// assert!(draws.iter().all(|&t| t == draws[0]));          // the same seed, the same token
+    /// let mut rng = seeded_rng(4);
+    /// assert!((0..100).all(|_| sampler.sample(&logits, &mut rng).unwrap() < 2)); // never the forbidden one
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn sample<'a, R: Rng + ?Sized>(&self, logits: impl AsArray<'a, f64, Ix1>, rng: &mut R) -> Result<usize> {
         let logits = logits.into();
         if self.temperature.is_none() {
@@ -298,9 +394,10 @@ const MAX_NEW_TOKENS: usize = 100_000;
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for an empty prompt or more than 100 000 new
-/// tokens; [`Error::BadShape`] for empty logits and [`Error::NonFinite`]
-/// for NaN or infinite logits from the model (naming `generate`); whatever
-/// error `model` returns.
+/// tokens; [`Error::BadShape`] for empty logits, [`Error::NonFinite`]
+/// for a NaN or `+∞` logit and [`Error::InvalidArgument`] for logits that
+/// are all `−∞` from the model (naming `generate`; a `−∞` beside finite
+/// logits is a forbidden token); whatever error `model` returns.
 ///
 /// # Examples
 /// ```
@@ -337,7 +434,7 @@ where
         if logits.is_empty() {
             return Err(Error::BadShape { op: "generate: the model's logits", got: vec![0], expected: "one logit per token of the vocabulary (V,)" });
         }
-        check_finite("generate: the model's logits", &logits.view())?;
+        check_decoding_logits("generate: the model's logits", &logits.view())?;
         ids.push(sampler.sample(&logits, rng)?);
     }
     Ok(ids)

@@ -4,10 +4,10 @@
 use ndarray::{Array1, Array2, ArrayView1};
 use rand::Rng;
 
-use super::{check_entries, check_ids, check_positive, no_grads_yet, write_params};
+use super::{check_entries, check_ids, check_positive, write_params};
 use crate::error::{Error, Result, check_finite, check_result};
 use crate::nn::products::matmul;
-use crate::nn::{check_grad_shape, no_forward_yet, remember};
+use crate::nn::{check_grad_shape, no_forward_yet, no_grads_yet, remember};
 
 /// A token embedding: a table `E` of shape `(vocab_size, d_model)` whose row
 /// `id` is the vector of token `id`, used twice in a GPT.
@@ -45,7 +45,7 @@ use crate::nn::{check_grad_shape, no_forward_yet, remember};
 /// assert_eq!(emb.forward(&[2, 0, 2])?, array![[2.0, 2.0], [1.0, 0.0], [2.0, 2.0]]);
 /// emb.backward(&array![[1.0, 1.0], [5.0, 0.0], [0.5, 0.5]])?;
 /// // Token 2 was used twice: its row collects both gradients; token 1 was not used.
-/// assert_eq!(emb.grad_lookup().unwrap(), &array![[5.0, 0.0], [0.0, 0.0], [1.5, 1.5]]);
+/// assert_eq!(emb.grad_from_lookup().unwrap(), &array![[5.0, 0.0], [0.0, 0.0], [1.5, 1.5]]);
 /// // The tied unembedding: logits = H·Eᵀ, one column per token.
 /// assert_eq!(emb.predict_logits(&array![[1.0, 1.0]])?, array![[1.0, 1.0, 4.0]]);
 /// // A token id outside the vocabulary names itself.
@@ -62,9 +62,9 @@ pub struct Embedding {
     /// The input of the last [`forward_logits`](Embedding::forward_logits), `(T, d_model)`.
     hidden: Option<Array2<f64>>,
     /// `∂L/∂E` through the lookup, `(vocab_size, d_model)`.
-    grad_lookup: Option<Array2<f64>>,
+    grad_from_lookup: Option<Array2<f64>>,
     /// `∂L/∂E` through the unembedding, `(vocab_size, d_model)`.
-    grad_logits: Option<Array2<f64>>,
+    grad_from_logits: Option<Array2<f64>>,
 }
 
 impl Embedding {
@@ -78,7 +78,7 @@ impl Embedding {
             return Err(Error::BadShape { op: "Embedding::new", got: table.shape().to_vec(), expected: "a non-empty table (vocab_size, d_model)" });
         }
         check_finite("Embedding::new", &table.view())?;
-        Ok(Embedding { table, ids: None, hidden: None, grad_lookup: None, grad_logits: None })
+        Ok(Embedding { table, ids: None, hidden: None, grad_from_lookup: None, grad_from_logits: None })
     }
 
     /// An embedding with entries drawn from `N(0, std²)`: GPT-2 uses
@@ -130,18 +130,21 @@ impl Embedding {
 
     /// The vectors of `ids`, `(T, d_model)`, remembering the ids for
     /// [`backward`](Embedding::backward). Starts a new pass: both
-    /// gradients are forgotten.
+    /// gradients are forgotten, and after an error a backward pass has
+    /// nothing to run on.
     ///
     /// # Errors
     /// [`Error::BadShape`] for no ids; [`Error::InvalidArgument`] (named
     /// `ids`, the value naming the position) for an id `≥ vocab_size`, or
     /// an output of more than 100 million numbers.
     pub fn forward(&mut self, ids: &[usize]) -> Result<Array2<f64>> {
-        let x = self.lookup("Embedding.forward", ids)?;
-        self.ids = Some(ids.to_vec());
+        // A new pass, even one that fails: nothing of the last one is left for a backward pass.
+        self.ids = None;
         self.hidden = None;
-        self.grad_lookup = None;
-        self.grad_logits = None;
+        self.grad_from_lookup = None;
+        self.grad_from_logits = None;
+        let x = self.lookup("Embedding.forward", ids)?; // (T,) -> (T, d_model)
+        self.ids = Some(ids.to_vec());
         Ok(x)
     }
 
@@ -150,7 +153,7 @@ impl Embedding {
     /// # Errors
     /// As [`forward`](Embedding::forward).
     pub fn predict(&self, ids: &[usize]) -> Result<Array2<f64>> {
-        self.lookup("Embedding.forward", ids)
+        self.lookup("Embedding.forward", ids) // (T,) -> (T, d_model)
     }
 
     /// Scatters `grad_output = ∂L/∂X`, `(T, d_model)`, back to the rows of
@@ -172,7 +175,7 @@ impl Embedding {
             grad.row_mut(id).scaled_add(1.0, &g); // a repeated id collects every row it was used at
         }
         check_result("Embedding.backward", &grad.view())?;
-        self.grad_lookup = Some(grad);
+        self.grad_from_lookup = Some(grad);
         Ok(())
     }
 
@@ -202,10 +205,20 @@ impl Embedding {
     /// [`Error::NonFinite`] for NaN or infinite entries;
     /// [`Error::InvalidArgument`] for more than 100 million logits;
     /// [`Error::Overflow`] for logits beyond f64.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let mut emb = Embedding::new(array![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])?; // V = 3, d_model = 2
+    /// let h = array![[2.0, 0.5]];                            // T = 1
+    /// let logits = emb.forward_logits(&h)?;                  // (1, 2)·(2, 3) -> (1, 3)
+    /// assert_eq!(logits, array![[2.0, 0.5, 2.5]]);           // one dot product per token's row
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn forward_logits(&mut self, h: &Array2<f64>) -> Result<Array2<f64>> {
-        let logits = self.unembed("Embedding.forward_logits", h)?;
+        self.grad_from_logits = None;
+        let logits = self.unembed("Embedding.forward_logits", h).inspect_err(|_| self.hidden = None)?; // (T, d_model) -> (T, V)
         remember(&mut self.hidden, h);
-        self.grad_logits = None;
         Ok(logits)
     }
 
@@ -215,7 +228,7 @@ impl Embedding {
     /// # Errors
     /// As [`forward_logits`](Embedding::forward_logits).
     pub fn predict_logits(&self, h: &Array2<f64>) -> Result<Array2<f64>> {
-        self.unembed("Embedding.forward_logits", h)
+        self.unembed("Embedding.forward_logits", h) // (T, d_model)·(d_model, V) -> (T, V)
     }
 
     /// From `grad_logits = ∂L/∂logits`, `(T, vocab_size)`, to `∂L/∂H = G·E`,
@@ -227,6 +240,21 @@ impl Embedding {
     /// [`Error::ShapeMismatch`] unless `grad_logits` is `(T, vocab_size)`;
     /// [`Error::NonFinite`] for NaN or infinite entries; [`Error::Overflow`]
     /// for a gradient beyond f64.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let mut emb = Embedding::new(array![[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])?;
+    /// let h = array![[2.0, 0.5]];
+    /// emb.forward_logits(&h)?;
+    /// let g = array![[1.0, 0.0, -1.0]];                      // ∂L/∂logits, (T, V)
+    /// let grad_h = emb.backward_logits(&g)?;                 // G·E: (1, 3)·(3, 2) -> (1, 2)
+    /// assert_eq!(grad_h, array![[0.0, -1.0]]);
+    /// // The table's gradient from this use, Gᵀ·H: (3, 1)·(1, 2) -> (3, 2).
+    /// assert_eq!(emb.grad_from_logits().unwrap(), &array![[2.0, 0.5], [0.0, 0.0], [-2.0, -0.5]]);
+    /// assert_eq!(emb.grads()?, array![2.0, 0.5, 0.0, 0.0, -2.0, -0.5]); // no lookup since: this use only
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn backward_logits(&mut self, grad_logits: &Array2<f64>) -> Result<Array2<f64>> {
         let h = self.hidden.as_ref().ok_or_else(|| {
             Error::invalid(
@@ -241,19 +269,21 @@ impl Embedding {
         let grad_h = matmul(grad_logits.view(), self.table.view()); // (T, V)·(V, d_model) -> (T, d_model)
         check_result("Embedding.backward_logits (∂L/∂E)", &grad_table.view())?;
         check_result("Embedding.backward_logits (∂L/∂H)", &grad_h.view())?;
-        self.grad_logits = Some(grad_table);
+        self.grad_from_logits = Some(grad_table);
         Ok(grad_h)
     }
 
-    /// `∂L/∂E` through the lookup, from the last [`backward`](Embedding::backward).
-    pub fn grad_lookup(&self) -> Option<&Array2<f64>> {
-        self.grad_lookup.as_ref()
+    /// `∂L/∂E` (the table's gradient) from its use as the lookup, from the
+    /// last [`backward`](Embedding::backward), `(vocab_size, d_model)`.
+    pub fn grad_from_lookup(&self) -> Option<&Array2<f64>> {
+        self.grad_from_lookup.as_ref()
     }
 
-    /// `∂L/∂E` through the tied unembedding, from the last
-    /// [`backward_logits`](Embedding::backward_logits).
-    pub fn grad_logits(&self) -> Option<&Array2<f64>> {
-        self.grad_logits.as_ref()
+    /// `∂L/∂E` (the table's gradient, not `∂L/∂logits`) from its use as the
+    /// tied unembedding, `Gᵀ·H`, from the last
+    /// [`backward_logits`](Embedding::backward_logits), `(vocab_size, d_model)`.
+    pub fn grad_from_logits(&self) -> Option<&Array2<f64>> {
+        self.grad_from_logits.as_ref()
     }
 
     /// How many numbers the embedding learns, `vocab_size · d_model`.
@@ -264,7 +294,7 @@ impl Embedding {
     /// The table as one flat vector, row by row, `(vocab_size · d_model,)`:
     /// the layout of [`Layer::params`](crate::nn::Layer::params).
     pub fn params(&self) -> Array1<f64> {
-        self.table.iter().copied().collect()
+        self.table.iter().copied().collect() // (V, d_model) row by row -> (V·d_model,)
     }
 
     /// `∂L/∂E` flattened like [`params`](Embedding::params): the sum of the
@@ -275,13 +305,14 @@ impl Embedding {
     /// [`Error::InvalidArgument`] if neither backward pass has run;
     /// [`Error::Overflow`] if the sum is beyond f64.
     pub fn grads(&self) -> Result<Array1<f64>> {
-        let grad = match (&self.grad_lookup, &self.grad_logits) {
-            (Some(a), Some(b)) => a + b, // weight tying: one matrix, two uses
-            (Some(a), None) | (None, Some(a)) => a.clone(),
+        // Written straight into the flat vector: no (V, d_model) sum or copy first.
+        let flat: Array1<f64> = match (&self.grad_from_lookup, &self.grad_from_logits) {
+            (Some(a), Some(b)) => a.iter().zip(b.iter()).map(|(a, b)| a + b).collect(), // weight tying: one matrix, two uses
+            (Some(a), None) | (None, Some(a)) => a.iter().copied().collect(),
             (None, None) => return Err(no_grads_yet(&self.name())),
-        };
-        check_result("Embedding.grads (the sum of both uses)", &grad.view())?;
-        Ok(grad.iter().copied().collect())
+        }; // (V, d_model) row by row -> (V·d_model,)
+        check_result("Embedding.grads (the sum of both uses)", &flat.view())?;
+        Ok(flat)
     }
 
     /// Replaces the table from a flat vector in the order of

@@ -1,8 +1,8 @@
 //! The transformer block and the language-model objective: the pieces of a
 //! GPT, each with a hand-written backward pass.
 //!
-//! Taught in notebook 07 (the transformer block and the language-model
-//! objective); notebook 08 trains a tiny GPT from them.
+//! Taught in notebook 07 (transformer block), with the language-model
+//! objective; notebook 08 trains a tiny GPT from them.
 //!
 //! This is a module of its own beside [`nn`](crate::nn) (notebook 06), built
 //! on the same conventions: rows are tokens, a sequence is a matrix `X` of
@@ -17,7 +17,8 @@
 //! X ──TransformerBlock──▶ … ──TransformerBlock──▶ H (T, d)
 //!     block:  H₁ = X + SelfAttention(LayerNorm₁(X))        (pre-norm, residual)
 //!             Y  = H₁ + Mlp(LayerNorm₂(H₁))                 Mlp: d → 4d → d, GELU
-//! H ──Embedding::forward_logits (H·Eᵀ, tied)──▶ logits (T, V)
+//! H ──LayerNorm_f──▶ H_f (T, d)                           (the final LayerNorm, GPT-2's ln_f)
+//! H_f ──Embedding::forward_logits (H_f·Eᵀ, tied)──▶ logits (T, V)
 //! lm_loss(logits, tokens): cross-entropy against the next token, mean over T
 //! decoding: greedy, temperature, top-k, top-p ([`Sampler`]), [`generate`]
 //! ```
@@ -31,10 +32,15 @@
 //! and [`Activation::gelu_tanh`](crate::nn::Activation::gelu_tanh) of `nn`.
 //!
 //! **Sizes.** No table or activation of this module holds more than 100
-//! million numbers (800 MB, the cap of `nn`'s weight matrices), attention
-//! more than 100 million weights (`n_heads · T²`), and [`generate`] makes at
-//! most 100 000 tokens: a typo in a notebook is an error, not a machine out
-//! of memory.
+//! million numbers (800 MB, the cap of `nn`'s weight matrices), and
+//! [`generate`] makes at most 100 000 tokens: a typo in a notebook is an
+//! error, not a machine out of memory. Attention is the large case: one
+//! [`SelfAttention`] holds at its peak its saved weights, `n_heads` matrices
+//! `(T, T)`, plus one more `(T, T)` matrix of f64 (a head's scores in the
+//! forward pass, `∂L/∂A` in the backward pass) and the causal mask (`T²`
+//! booleans, `T²` bytes): `(n_heads + 1)·8·T² + T²` bytes. The cap counts
+//! `(n_heads + 2)·T²` numbers against the 100 million, so that peak stays
+//! below 800 MB (for one head, `T` up to 5 773).
 
 mod attention;
 mod block;
@@ -55,14 +61,13 @@ pub use position::{PositionalEncoding, sinusoidal_positions};
 use ndarray::{Array1, Array2, ArrayView1};
 
 use crate::error::{Error, Result};
+use crate::nn::MAX_WEIGHTS;
 
-/// The most numbers one table, activation or set of attention weights may
-/// hold: 100 million f64s, 800 MB (as `nn` caps a weight matrix).
-const MAX_ENTRIES: usize = 100_000_000;
-
-/// `InvalidArgument` named `name` unless `rows × cols` is at most [`MAX_ENTRIES`].
+/// `InvalidArgument` named `name` unless `rows × cols` is at most
+/// [`MAX_WEIGHTS`] (100 million numbers, 800 MB, as `nn` caps a weight
+/// matrix: one table or activation here is held the same way).
 fn check_entries(name: &'static str, value: usize, rows: usize, cols: usize, what: &str) -> Result<()> {
-    if rows.checked_mul(cols).is_some_and(|n| n <= MAX_ENTRIES) {
+    if rows.checked_mul(cols).is_some_and(|n| n <= MAX_WEIGHTS) {
         return Ok(());
     }
     Err(Error::invalid(
@@ -87,11 +92,6 @@ fn check_ids(name: &'static str, ids: &[usize], vocab_size: usize) -> Result<()>
         )),
         None => Ok(()),
     }
-}
-
-/// The error of `grads` before any backward pass.
-fn no_grads_yet(name: &str) -> Error {
-    Error::invalid("grads", "(none yet)", format!("{name} has no gradients: run forward, a loss and backward first"))
 }
 
 /// Writes `params` (already checked: right length, finite) into `slots`, in order.

@@ -2,9 +2,9 @@
 
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 
-use super::{check_entries, check_positive, no_grads_yet, write_params};
+use super::{check_entries, check_positive, write_params};
 use crate::error::{Error, Result, check_finite, check_result};
-use crate::nn::{Layer, check_grad_shape, no_forward_yet};
+use crate::nn::{Layer, check_grad_shape, no_forward_yet, no_grads_yet};
 
 /// The checks both norms make on an input `(T, d)`.
 fn check_input(op: &'static str, x: &Array2<f64>, d: usize) -> Result<()> {
@@ -62,7 +62,7 @@ struct Normalised {
 /// use llm_math::prelude::*;
 /// let ln = LayerNorm::new(4)?; // γ = 1, β = 0, ε = 1e-5
 /// let y = ln.predict(&array![[1.0, 2.0, 3.0, 4.0]])?;
-/// // μ = 2.5, σ² = 1.25: y = (x − 2.5) / √1.25000001
+/// // μ = 2.5, σ² = 1.25: y = (x − 2.5) / √(1.25 + 1e-5) = (x − 2.5) / √1.25001
 /// let s = (1.25f64 + 1e-5).sqrt();
 /// assert!((&y - &array![[-1.5 / s, -0.5 / s, 0.5 / s, 1.5 / s]]).iter().all(|d| d.abs() < 1e-15));
 /// assert!(y.sum().abs() < 1e-12); // mean 0
@@ -87,6 +87,16 @@ impl LayerNorm {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if `d_model` is 0 or above 100 million.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let ln = LayerNorm::new(3)?;
+    /// assert_eq!((ln.gamma(), ln.beta(), ln.eps()), (&array![1.0, 1.0, 1.0], &array![0.0, 0.0, 0.0], 1e-5));
+    /// assert_eq!(ln.num_params(), 6); // γ and β
+    /// assert!(LayerNorm::new(0).is_err());
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn new(d_model: usize) -> Result<Self> {
         check_positive("d_model", d_model, "a LayerNorm")?;
         check_entries("d_model", d_model, 1, d_model, "scales")?;
@@ -99,6 +109,18 @@ impl LayerNorm {
     /// [`Error::BadShape`] for an empty `γ`; [`Error::ShapeMismatch`] unless
     /// `β` has the length of `γ`; [`Error::NonFinite`] for NaN or infinite
     /// entries; [`Error::InvalidArgument`] unless `ε` is finite and > 0.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let ln = LayerNorm::with_params(array![2.0, 2.0], array![1.0, 0.0], 1e-5)?;
+    /// // Row [0, 4]: μ = 2, σ² = 4, x̂ = ±2/√4.00001 ≈ ±1; y = γ ⊙ x̂ + β.
+    /// let y = ln.predict(&array![[0.0, 4.0]])?;
+    /// let s = (4.0f64 + 1e-5).sqrt();
+    /// assert!((&y - &array![[2.0 * -2.0 / s + 1.0, 2.0 * 2.0 / s]]).iter().all(|d| d.abs() < 1e-15));
+    /// assert!(LayerNorm::with_params(array![1.0], array![0.0, 0.0], 1e-5).is_err()); // β of another length
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn with_params(gamma: Array1<f64>, beta: Array1<f64>, eps: f64) -> Result<Self> {
         if gamma.is_empty() {
             return Err(Error::BadShape { op: "LayerNorm::with_params", got: vec![0], expected: "a non-empty γ (d_model,)" });
@@ -263,6 +285,17 @@ impl RmsNorm {
     ///
     /// # Errors
     /// [`Error::InvalidArgument`] if `d_model` is 0 or above 100 million.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let rms = RmsNorm::new(2)?;
+    /// assert_eq!((rms.gamma(), rms.eps(), rms.num_params()), (&array![1.0, 1.0], 1e-6, 2)); // γ only, no β
+    /// // No centring: a constant row keeps its sign, [3, 3] -> [3/√(9 + 1e-6), …] ≈ [1, 1].
+    /// let y = rms.predict(&array![[3.0, 3.0]])?;
+    /// assert!(y.iter().all(|v| (v - 3.0 / (9.0f64 + 1e-6).sqrt()).abs() < 1e-15));
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
     pub fn new(d_model: usize) -> Result<Self> {
         check_positive("d_model", d_model, "an RMSNorm")?;
         check_entries("d_model", d_model, 1, d_model, "scales")?;

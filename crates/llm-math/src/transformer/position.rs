@@ -4,9 +4,9 @@
 use ndarray::{Array1, Array2, ArrayView1, s};
 use rand::Rng;
 
-use super::{check_entries, check_positive, no_grads_yet, write_params};
+use super::{check_entries, check_positive, write_params};
 use crate::error::{Error, Result, check_finite, check_result};
-use crate::nn::{Layer, check_grad_shape, no_forward_yet};
+use crate::nn::{Layer, check_grad_shape, no_forward_yet, no_grads_yet};
 
 /// The sinusoidal positional encoding of "Attention Is All You Need": a
 /// `(max_len, d_model)` table whose even columns are sines and odd columns
@@ -18,9 +18,11 @@ use crate::nn::{Layer, check_grad_shape, no_forward_yet};
 /// ```
 ///
 /// Each pair of columns is a point turning on a circle at its own speed, so
-/// moving `k` positions on is a rotation that does not depend on `pos`: the
-/// dot product `PE[p + k]·PE[p]` depends only on `k`. (An odd `d_model`
-/// ends with a sine column.)
+/// moving `k` positions on is a rotation that does not depend on `pos`: for
+/// an even `d_model` the dot product `PE[p + k]·PE[p]` depends only on `k`
+/// (it is `Σᵢ cos(k·ωᵢ)`). An odd `d_model` ends with a sine column that has
+/// no cosine partner, and its term `sin((p + k)·ω)·sin(p·ω)` depends on `p`
+/// too.
 ///
 /// Shapes: → `(max_len, d_model)`.
 ///
@@ -60,7 +62,8 @@ pub fn sinusoidal_positions(max_len: usize, d_model: usize) -> Result<Array2<f64
 /// ∂L/∂X = G        ∂L/∂P[t, :] = G[t, :] for t < T, 0 for the rows past T
 /// ```
 ///
-/// A sequence longer than the table is an error that names both lengths.
+/// A sequence longer than the table is an error that names both lengths
+/// (`seq_len = 5 > max_len = 4`).
 ///
 /// # Examples
 /// ```
@@ -69,7 +72,7 @@ pub fn sinusoidal_positions(max_len: usize, d_model: usize) -> Result<Array2<f64
 /// let y = pe.predict(&Array2::zeros((3, 2)))?;                  // 3 tokens, all zero
 /// assert_eq!(y, sinusoidal_positions(4, 2)?.slice(s![..3, ..])); // the table's first 3 rows
 /// let err = pe.predict(&Array2::zeros((5, 2))).unwrap_err();
-/// assert!(err.to_string().contains("left is [5, 2], right is [4, 2]"));
+/// assert!(err.to_string().contains("`seq_len` = 5 > max_len = 4"));
 /// # Ok::<(), llm_math::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -153,16 +156,24 @@ impl PositionalEncoding {
 
     /// `X + P[..T]` after checking `x`.
     fn add(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        if x.ncols() != self.d_model() || x.nrows() == 0 || x.nrows() > self.max_len() {
+        if x.ncols() != self.d_model() || x.nrows() == 0 {
             return Err(Error::ShapeMismatch {
                 op: "PositionalEncoding.forward",
                 left: x.shape().to_vec(),
                 right: self.table.shape().to_vec(),
-                rule: "X (T, d_model) needs the table's d_model columns and 1 ≤ T ≤ max_len: a sequence longer than the table has no position vectors left",
+                rule: "X (T, d_model) needs at least one row and the table's d_model columns",
             });
         }
+        let (t, max_len) = (x.nrows(), self.max_len());
+        if t > max_len {
+            return Err(Error::invalid(
+                "seq_len",
+                format!("{t} > max_len = {max_len}"),
+                format!("a sequence longer than the table has no position vectors past position {} (crop it to the last {max_len} tokens, or use a longer table)", max_len - 1),
+            ));
+        }
         check_finite("PositionalEncoding.forward", &x.view())?;
-        let y = x + &self.table.slice(s![..x.nrows(), ..]); // (T, d_model) + (T, d_model)
+        let y = x + &self.table.slice(s![..t, ..]); // (T, d_model) + (T, d_model)
         check_result("PositionalEncoding.forward", &y.view())?;
         Ok(y)
     }
@@ -175,6 +186,7 @@ impl Layer for PositionalEncoding {
     }
 
     fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        self.seq_len = None; // a failed pass must not leave an earlier pass's length for backward
         let y = self.add(x)?;
         self.seq_len = Some(x.nrows());
         Ok(y)

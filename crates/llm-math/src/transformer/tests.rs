@@ -131,7 +131,7 @@ fn tied_unembedding_gradient_is_the_sum_of_both_uses() {
         let grad_h = emb.backward_logits(&r).unwrap();
         emb.backward(&grad_h.dot(&mixer.t())).unwrap();
         let tied = emb.grads().unwrap();
-        let (lookup, logits) = (emb.grad_lookup().unwrap().clone(), emb.grad_logits().unwrap().clone());
+        let (lookup, logits) = (emb.grad_from_lookup().unwrap().clone(), emb.grad_from_logits().unwrap().clone());
         let sum: Array1<f64> = (&lookup + &logits).iter().copied().collect();
         assert!((&tied - &sum).iter().all(|e| e.abs() < 1e-15));
         let f = |p: &[f64]| {
@@ -159,7 +159,7 @@ fn a_new_lookup_forgets_both_gradients() {
     emb.backward_logits(&array![[1.0, 0.0, 0.0, 0.0]]).unwrap();
     emb.backward(&array![[1.0, 1.0], [1.0, 1.0]]).unwrap();
     emb.forward(&[0]).unwrap();
-    assert!(emb.grad_lookup().is_none() && emb.grad_logits().is_none());
+    assert!(emb.grad_from_lookup().is_none() && emb.grad_from_logits().is_none());
     assert!(emb.grads().unwrap_err().to_string().contains("no gradients"));
     emb.backward(&array![[2.0, 3.0]]).unwrap();
     assert_eq!(emb.grads().unwrap(), array![2.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
@@ -199,6 +199,10 @@ fn sinusoidal_dot_products_depend_only_on_the_offset() {
     }
     // And it falls off with distance: nearby positions are more alike.
     assert!(pe.row(10).dot(&pe.row(11)) > pe.row(10).dot(&pe.row(30)));
+    // Only for an even d_model: an odd one ends with a lone sine column, whose term depends on p.
+    let odd = sinusoidal_positions(64, 3).unwrap(); // the lone sine at ω = 10000^(−2/3) ≈ 0.0022
+    let at = |p: usize| odd.row(p + 1).dot(&odd.row(p));
+    assert!((1..50).any(|p| (at(p) - at(0)).abs() > 1e-3));
 }
 
 #[test]
@@ -364,6 +368,63 @@ fn residual_adds_the_input_and_passes_the_gradient_through() {
 }
 
 #[test]
+fn a_failed_forward_leaves_nothing_for_backward() {
+    // The reviewer's case: the second layer overflows on the second pass.
+    let fc = Linear::new(array![[1.0]], array![0.0]).unwrap();
+    let proj = Linear::new(array![[1e300]], array![0.0]).unwrap();
+    let mut mlp = Mlp::new(fc.clone(), Activation::relu(), proj.clone()).unwrap();
+    assert_eq!(mlp.forward(&array![[1.0]]).unwrap(), array![[1e300]]);
+    let e = mlp.forward(&array![[1e9]]).unwrap_err();
+    assert!(matches!(e, Error::InLayer { index: 2, ref error, .. } if matches!(**error, Error::Overflow { .. })), "{e}");
+    let e = mlp.backward(&array![[1e-300]]).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { name: "grad_output", .. }) && e.to_string().contains("Mlp.backward needs the input of a forward pass first"), "{e}");
+    // The same network as a Sequential, and inside a Residual.
+    let mut seq = Sequential::new().push(fc.clone()).push(Activation::relu()).push(proj.clone());
+    seq.forward(&array![[1.0]]).unwrap();
+    assert!(seq.forward(&array![[1e9]]).is_err());
+    let e = seq.backward(&array![[1e-300]]).unwrap_err();
+    assert!(e.to_string().contains("Sequential.backward needs the input of a forward pass first"), "{e}");
+    let mut res = Residual::new(Mlp::new(fc.clone(), Activation::relu(), proj.clone()).unwrap());
+    res.forward(&array![[1.0]]).unwrap();
+    assert!(res.forward(&array![[1e9]]).is_err());
+    let e = res.backward(&array![[1e-300]]).unwrap_err();
+    assert!(e.to_string().contains("Residual.backward needs the input of a forward pass first"), "{e}");
+    // A Residual whose own sum overflows, after the inner layer's pass went through.
+    let mut res = Residual::new(Linear::new(array![[1.0]], array![0.0]).unwrap());
+    res.forward(&array![[1.0]]).unwrap();
+    assert!(matches!(res.forward(&array![[1e308]]), Err(Error::Overflow { op: "Residual.forward", .. })));
+    assert!(res.backward(&array![[1.0]]).unwrap_err().to_string().contains("Residual.backward needs"));
+    // And the single layers: a failed pass forgets the last good one.
+    let mut linear = proj.clone();
+    linear.forward(&array![[1.0]]).unwrap();
+    assert!(linear.forward(&array![[1e9]]).is_err());
+    assert!(linear.backward(&array![[1.0]]).unwrap_err().to_string().contains("Linear.backward needs"));
+    let mut relu = Activation::relu();
+    relu.forward(&array![[1.0]]).unwrap();
+    assert!(relu.forward(&array![[f64::NAN]]).is_err());
+    assert!(relu.backward(&array![[1.0]]).is_err());
+    let mut softmax = crate::nn::Softmax::new();
+    softmax.forward(&array![[1.0, 2.0]]).unwrap();
+    assert!(softmax.forward(&array![[f64::NAN, 2.0]]).is_err());
+    assert!(softmax.backward(&array![[1.0, 0.0]]).is_err());
+    // Positions and the embedding's two uses.
+    let mut pe = PositionalEncoding::sinusoidal(2, 1).unwrap();
+    pe.forward(&array![[1.0]]).unwrap();
+    assert!(pe.forward(&array![[1.0], [2.0], [3.0]]).is_err());
+    assert!(pe.backward(&array![[1.0]]).is_err());
+    let mut emb = Embedding::new(array![[1.0], [2.0]]).unwrap();
+    emb.forward(&[0]).unwrap();
+    emb.forward_logits(&array![[1.0]]).unwrap();
+    assert!(emb.forward_logits(&array![[f64::NAN]]).is_err());
+    assert!(emb.backward_logits(&array![[1.0, 0.0]]).is_err());
+    assert!(emb.forward(&[2]).is_err());
+    assert!(emb.backward(&array![[1.0]]).is_err());
+    // After a good pass again, backward runs.
+    mlp.forward(&array![[1.0]]).unwrap();
+    assert_eq!(mlp.backward(&array![[1.0]]).unwrap(), array![[1e300]]);
+}
+
+#[test]
 fn residual_connections_keep_the_gradient_of_a_deep_stack_alive() {
     // 30 tanh layers with small weights: the plain stack's input gradient vanishes, the residual one's does not.
     let d = 4;
@@ -419,6 +480,30 @@ fn self_attention_equals_notebook_05s_multi_head_attention() {
             }
         }
     }
+}
+
+#[test]
+fn attention_by_hand_on_two_tokens() {
+    // T = 2, d_model = 2, one head, Q = K = V = X (identity projections, zero biases).
+    let identity = || Linear::new(array![[1.0, 0.0], [0.0, 1.0]], array![0.0, 0.0]).unwrap();
+    let x = array![[1.0, 0.0], [0.0, 2.0]];
+    // S = X·Xᵀ/√2 = [[1, 0], [0, 4]]/√2.
+    let r = 2f64.sqrt();
+    let (s00, s01, s10, s11) = (1.0 / r, 0.0, 0.0, 4.0 / r);
+    // Unmasked: each row's softmax, then the weighted sum of the rows of V = X.
+    let (e00, e01) = (s00.exp(), f64::exp(s01));
+    let (a00, a01) = (e00 / (e00 + e01), e01 / (e00 + e01));
+    let (e10, e11) = (f64::exp(s10), s11.exp());
+    let (a10, a11) = (e10 / (e10 + e11), e11 / (e10 + e11));
+    // Row i of the output: a_i0·V[0] + a_i1·V[1] = a_i0·[1, 0] + a_i1·[0, 2].
+    let expected = array![[a00, 2.0 * a01], [a10, 2.0 * a11]];
+    let mut open = SelfAttention::new(identity(), identity(), identity(), identity(), 1, false).unwrap();
+    assert!(max_abs_diff(&open.forward(&x).unwrap(), &expected) < 1e-15);
+    assert!(max_abs_diff(&open.attention_weights().unwrap()[0], &array![[a00, a01], [a10, a11]]) < 1e-15);
+    // Causal: token 0 sees only itself (weight 1), token 1 as before.
+    let causal = SelfAttention::new(identity(), identity(), identity(), identity(), 1, true).unwrap();
+    let expected = array![[1.0, 0.0], [a10, 2.0 * a11]];
+    assert!(max_abs_diff(&causal.predict(&x).unwrap(), &expected) < 1e-15);
 }
 
 #[test]
@@ -640,6 +725,18 @@ fn top_p_keeps_the_smallest_set_whose_mass_reaches_p() {
 }
 
 #[test]
+fn top_p_of_one_keeps_every_token_of_non_zero_probability() {
+    // A tail below the 1e-12 slack of p < 1 is still kept at p = 1.
+    let p = [1.0 - 1e-13, 1e-13];
+    assert_eq!(top_p_filter(&p, 1.0).unwrap(), array![1.0 - 1e-13, 1e-13]);
+    let p = [0.5, 0.0, 0.5 - 1e-300, 1e-300];
+    assert_eq!(top_p_filter(&p, 1.0).unwrap().to_vec(), p.to_vec());
+    // Through a sampler: the tokens of logits far below the rest keep their tiny probability.
+    let q = Sampler::with_temperature(1.0).unwrap().top_p(1.0).unwrap().probs(&[0.0, -40.0]).unwrap();
+    assert!(q[1] > 0.0 && q[1] < 1e-17, "{q}");
+}
+
+#[test]
 fn temperature_one_is_the_softmax_and_temperature_near_zero_is_greedy() {
     let logits = array![1.5, -0.2, 0.7, 3.0, 2.9];
     let at_one = Sampler::with_temperature(1.0).unwrap().probs(&logits).unwrap();
@@ -656,6 +753,76 @@ fn temperature_one_is_the_softmax_and_temperature_near_zero_is_greedy() {
     // A high temperature flattens towards uniform.
     let hot = softmax_with_temperature(&logits, 1000.0).unwrap();
     assert!(hot.iter().all(|q| (q - 0.2).abs() < 1e-3));
+}
+
+#[test]
+fn the_sampler_applies_the_temperature_first_then_top_k_then_top_p() {
+    let logits = array![2.0, 1.0, 0.0, -1.0, 0.5];
+    for (t, p) in [(3.0, 0.5), (0.5, 0.9), (1.0, 0.7), (2.0, 0.95)] {
+        let scaled = softmax_with_temperature(&logits, t).unwrap(); // softmax(logits / T)
+        let sampler = Sampler::with_temperature(t).unwrap().top_p(p).unwrap();
+        assert_eq!(sampler.probs(&logits).unwrap(), top_p_filter(&scaled, p).unwrap(), "T = {t}, p = {p}");
+        for k in [1, 2, 4] {
+            let sampler = Sampler::with_temperature(t).unwrap().top_k(k).unwrap().top_p(p).unwrap();
+            let expected = top_p_filter(&top_k_filter(&scaled, k).unwrap(), p).unwrap();
+            assert_eq!(sampler.probs(&logits).unwrap(), expected, "T = {t}, k = {k}, p = {p}");
+        }
+    }
+    // The order matters: at T = 3 the distribution is flat enough that top-p 0.5 keeps two tokens,
+    // at T = 1 (a temperature applied after the filter) the first token alone reaches 0.5.
+    let kept = |q: Array1<f64>| q.iter().filter(|&&v| v > 0.0).count();
+    assert_eq!(kept(Sampler::with_temperature(3.0).unwrap().top_p(0.5).unwrap().probs(&logits).unwrap()), 2);
+    assert_eq!(kept(top_p_filter(&softmax(&logits).unwrap(), 0.5).unwrap()), 1);
+    // And top-k before top-p (T = 1): top-2 renormalises the two largest to 0.73 and 0.27, and 0.73 alone
+    // reaches p = 0.7; top-p first would see 0.56 + 0.21 on the whole distribution and keep two.
+    let both = Sampler::with_temperature(1.0).unwrap().top_k(2).unwrap().top_p(0.7).unwrap().probs(&logits).unwrap();
+    assert_eq!(kept(both), 1);
+    let reversed = top_k_filter(&top_p_filter(&softmax(&logits).unwrap(), 0.7).unwrap(), 2).unwrap();
+    assert_eq!(kept(reversed), 2);
+}
+
+#[test]
+fn greedy_with_a_filter_is_an_error() {
+    let e = Sampler::greedy().top_k(5).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { name: "k", .. }) && e.to_string().contains("greedy decoding always takes the most likely token"), "{e}");
+    assert!(e.to_string().contains("Sampler::with_temperature(1.0)?.top_k(k)"), "{e}");
+    let e = Sampler::greedy().top_p(0.9).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { name: "p", .. }) && e.to_string().contains("top-p filter would change nothing"), "{e}");
+    // With a temperature both are fine, and the sampler says so.
+    use crate::display::Readable;
+    assert_eq!(Sampler::with_temperature(0.8).unwrap().top_k(5).unwrap().readable(), "Sampler(temperature 0.8, top-k 5)");
+}
+
+#[test]
+fn minus_infinity_is_a_forbidden_token() {
+    let inf = f64::INFINITY;
+    let logits = array![-inf, 1.0, -inf, 0.0];
+    assert_eq!(greedy(&logits).unwrap(), 1);
+    assert_eq!(greedy(&[-inf, -inf, -3.0]).unwrap(), 2);
+    let q = Sampler::with_temperature(0.5).unwrap().probs(&logits).unwrap();
+    let e = (2.0f64).exp(); // (1 − 0)/0.5
+    assert_eq!((q[0], q[2]), (0.0, 0.0));
+    assert!((q[1] - e / (e + 1.0)).abs() < 1e-15 && (q[3] - 1.0 / (e + 1.0)).abs() < 1e-15, "{q}");
+    let filtered = Sampler::with_temperature(1.0).unwrap().top_k(3).unwrap().top_p(0.99).unwrap().probs(&logits).unwrap();
+    assert_eq!((filtered[0], filtered[2]), (0.0, 0.0));
+    let mut rng = seeded_rng(5);
+    let sampler = Sampler::with_temperature(2.0).unwrap();
+    assert!((0..500).all(|_| matches!(sampler.sample(&logits, &mut rng).unwrap(), 1 | 3)));
+    // nanoGPT's way: generate with a model that forbids every token but two.
+    let ids = generate(&[0], 20, &sampler, &mut seeded_rng(6), |_: &[usize]| Ok(array![-inf, 0.0, -inf, 0.5, -inf])).unwrap();
+    assert!(ids[1..].iter().all(|&t| t == 1 || t == 3), "{ids:?}");
+    assert_eq!(generate(&[0], 3, &Sampler::greedy(), &mut rng, |_: &[usize]| Ok(array![-inf, 0.0, 0.5])).unwrap(), vec![0, 2, 2, 2]);
+    // Still refused: NaN, +inf, and every token forbidden.
+    assert!(matches!(greedy(&[0.0, inf]), Err(Error::NonFinite { op: "greedy", .. })));
+    assert!(matches!(sampler.probs(&[f64::NAN, 0.0]), Err(Error::NonFinite { op: "Sampler.probs", .. })));
+    assert!(matches!(sampler.sample(&[inf, 0.0], &mut rng), Err(Error::NonFinite { .. })));
+    let e = greedy(&[-inf, -inf]).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { name: "logits", .. }) && e.to_string().contains("at least one logit must be finite"), "{e}");
+    assert!(matches!(sampler.probs(&[-inf]), Err(Error::InvalidArgument { name: "logits", .. })));
+    let e = generate(&[0], 2, &sampler, &mut rng, |_: &[usize]| Ok(array![-inf, -inf])).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { name: "logits", .. }), "{e}");
+    let e = generate(&[0], 2, &sampler, &mut rng, |_: &[usize]| Ok(array![0.0, inf])).unwrap_err();
+    assert!(matches!(e, Error::NonFinite { op: "generate: the model's logits", .. }), "{e}");
 }
 
 #[test]
@@ -736,8 +903,11 @@ fn d_model_not_divisible_by_the_heads() {
 fn a_sequence_longer_than_the_positional_table() {
     let mut pe = PositionalEncoding::learned(&mut seeded_rng(0), 4, 3, 0.1).unwrap();
     let e = pe.forward(&Array2::zeros((5, 3))).unwrap_err();
-    assert!(matches!(e, Error::ShapeMismatch { op: "PositionalEncoding.forward", ref left, ref right, .. } if *left == vec![5, 3] && *right == vec![4, 3]), "{e}");
-    assert!(e.to_string().contains("a sequence longer than the table"), "{e}");
+    assert!(matches!(e, Error::InvalidArgument { name: "seq_len", ref value, .. } if value == "5 > max_len = 4"), "{e}");
+    assert!(e.to_string().contains("a sequence longer than the table has no position vectors past position 3"), "{e}");
+    // A width that does not fit is a shape mismatch naming both shapes.
+    let e = pe.forward(&Array2::zeros((2, 4))).unwrap_err();
+    assert!(matches!(e, Error::ShapeMismatch { op: "PositionalEncoding.forward", ref left, ref right, .. } if *left == vec![2, 4] && *right == vec![4, 3]), "{e}");
 }
 
 #[test]
@@ -834,6 +1004,13 @@ fn sizes_are_capped() {
     let attn = SelfAttention::init(&mut rng, 1, 1, true).unwrap();
     let e = attn.predict(&Array2::zeros((20_000, 1))).unwrap_err();
     assert!(matches!(e, Error::InvalidArgument { name: "seq_len", .. }) && e.to_string().contains("20000 × 20000"), "{e}");
+    // The cap counts the peak, (n_heads + 2)·T² numbers: for one head T = 5 773 fits, 5 774 does not.
+    let fits = |t: usize| 3 * t * t <= 100_000_000;
+    assert!(fits(5773) && !fits(5774));
+    let e = attn.predict(&Array2::zeros((5774, 1))).unwrap_err();
+    assert!(e.to_string().contains("(1 heads + 2) × 5774 × 5774"), "{e}");
+    let two = SelfAttention::init(&mut rng, 2, 2, true).unwrap(); // 4·5001² > 10⁸
+    assert!(matches!(two.predict(&Array2::zeros((5001, 2))), Err(Error::InvalidArgument { name: "seq_len", .. })));
     let e = generate(&[0], 100_001, &Sampler::greedy(), &mut rng, |_: &[usize]| Ok(array![1.0])).unwrap_err();
     assert!(matches!(e, Error::InvalidArgument { name: "max_new_tokens", .. }), "{e}");
     assert!(matches!(gelu_tanh_error(0.0, 1.0, 10_000_001), Err(Error::InvalidArgument { name: "points", .. })));
@@ -894,12 +1071,23 @@ fn backward_before_forward_and_grads_before_backward() {
         Box::new(SelfAttention::init(&mut rng, 2, 1, true).unwrap()),
         Box::new(TransformerBlock::init(&mut rng, 2, 1).unwrap()),
         Box::new(PositionalEncoding::learned(&mut rng, 3, 2, 0.1).unwrap()),
+        Box::new(Mlp::init(&mut rng, 2, 8, Activation::gelu()).unwrap()),
+        Box::new(Residual::new(Linear::init(&mut rng, 2, 2, Init::Xavier).unwrap())),
     ];
     for layer in layers.iter_mut() {
         assert!(layer.grads().unwrap_err().to_string().contains("no gradients"), "{}", layer.name());
         let e = layer.backward(&Array2::zeros((1, 2))).unwrap_err();
         assert!(e.to_string().contains("forward"), "{}: {e}", layer.name());
     }
+    // Mlp and Residual say so themselves, before asking their parts.
+    let mut mlp = Mlp::init(&mut rng, 2, 8, Activation::relu()).unwrap();
+    let e = mlp.backward(&Array2::zeros((1, 2))).unwrap_err();
+    assert!(matches!(e, Error::InvalidArgument { name: "grad_output", .. }) && e.to_string().contains("Mlp.backward needs the input of a forward pass first"), "{e}");
+    let mut residual = Residual::new(Activation::gelu());
+    let e = residual.backward(&Array2::zeros((1, 2))).unwrap_err();
+    assert!(e.to_string().contains("Residual.backward needs the input of a forward pass first"), "{e}");
+    let e = Sequential::new().backward(&Array2::zeros((1, 2))).unwrap_err();
+    assert!(e.to_string().contains("Sequential.backward needs the input of a forward pass first"), "{e}");
     let mut emb = Embedding::init(&mut rng, 3, 2, 1.0).unwrap();
     assert!(matches!(emb.backward(&Array2::zeros((1, 2))), Err(Error::InvalidArgument { name: "grad_output", .. })));
     assert!(matches!(emb.backward_logits(&Array2::zeros((1, 3))), Err(Error::InvalidArgument { name: "grad_logits", .. })));
