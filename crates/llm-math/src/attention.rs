@@ -460,7 +460,7 @@ impl MultiHeadAttention {
 }
 
 /// `d_model / n_heads`, or an error naming both numbers.
-fn head_size(d_model: usize, n_heads: usize) -> Result<usize> {
+pub(crate) fn head_size(d_model: usize, n_heads: usize) -> Result<usize> {
     if n_heads == 0 {
         return Err(Error::invalid("n_heads", n_heads, "attention needs at least one head"));
     }

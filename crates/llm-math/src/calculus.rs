@@ -14,7 +14,9 @@
 //!   differences and reports the worst component ([`GradientCheck`]);
 //! - **activations** and their derivatives, the local gradients of
 //!   backpropagation: [`sigmoid`], [`tanh`], [`relu`], [`gelu`] and their
-//!   `_derivative`s.
+//!   `_derivative`s; GELU's tanh approximation [`gelu_tanh`] and how far it
+//!   is from the exact form, [`gelu_tanh_error`], both used in notebook 07
+//!   (transformer block).
 //!
 //! Functions to differentiate are plain closures: `|x| x * x` for one input,
 //! `|v: &[f64]| v[0] * v[1]` for several. A step `h` must be finite and
@@ -427,6 +429,110 @@ pub fn gelu(x: f64) -> f64 {
 pub fn gelu_derivative(x: f64) -> f64 {
     // ±∞ · φ(±∞) would be NaN; x·φ(x) → 0, so the limits are Φ(±∞): 1 and 0.
     if x.is_infinite() { normal_cdf(x) } else { normal_cdf(x) + x * normal_pdf(x) }
+}
+
+/// GELU's tanh approximation, the form GPT-2's original code used (and
+/// PyTorch's `gelu(x, approximate="tanh")`): `Φ(x)` replaced by a tanh curve
+/// that is cheaper to compute.
+///
+/// ```text
+/// gelu_tanh(x) = ½ · x · (1 + tanh(u)),   u = √(2/π) · (x + 0.044715 · x³)
+/// ```
+///
+/// It differs from the exact [`gelu`] by at most about `4.7e-4` (near
+/// `x = ±2.7`): [`gelu_tanh_error`] measures it.
+///
+/// # Examples
+/// ```
+/// use llm_math::calculus::*;
+/// assert_eq!(gelu_tanh(0.0), 0.0);
+/// assert!((gelu_tanh(1.0) - gelu(1.0)).abs() < 2e-4);
+/// ```
+pub fn gelu_tanh(x: f64) -> f64 {
+    // −∞ · (1 + tanh(−∞)) would be −∞ · 0 = NaN; the limit is 0.
+    if x == f64::NEG_INFINITY { 0.0 } else { 0.5 * x * (1.0 + gelu_tanh_u(x).tanh()) }
+}
+
+/// Derivative of [`gelu_tanh`], by the product and chain rules.
+///
+/// ```text
+/// gelu_tanh'(x) = ½ · (1 + tanh(u)) + ½ · x · (1 − tanh²(u)) · u'(x)
+/// u'(x) = √(2/π) · (1 + 3 · 0.044715 · x²)
+/// ```
+///
+/// # Examples
+/// ```
+/// use llm_math::calculus::*;
+/// assert_eq!(gelu_tanh_derivative(0.0), 0.5);
+/// let numerical = central_difference(gelu_tanh, 0.7, 1e-5)?;
+/// assert!((gelu_tanh_derivative(0.7) - numerical).abs() < 1e-9);
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn gelu_tanh_derivative(x: f64) -> f64 {
+    if x.is_infinite() {
+        return if x > 0.0 { 1.0 } else { 0.0 }; // the limits, as for gelu
+    }
+    let t = gelu_tanh_u(x).tanh();
+    let sech2 = 1.0 - t * t;
+    // Past |x| ≈ 8 tanh is exactly ±1 and sech² exactly 0; skip the product
+    // there, where x · u'(x) may already be infinite (0 · ∞ is NaN).
+    let slope = if sech2 == 0.0 { 0.0 } else { 0.5 * x * sech2 * GELU_TANH_SCALE * (1.0 + 3.0 * GELU_TANH_CUBIC * x * x) };
+    0.5 * (1.0 + t) + slope
+}
+
+/// √(2/π), the slope of the tanh approximation's argument at 0.
+const GELU_TANH_SCALE: f64 = 0.797_884_560_802_865_4;
+/// The cubic coefficient of the tanh approximation.
+const GELU_TANH_CUBIC: f64 = 0.044_715;
+
+/// The argument of tanh in [`gelu_tanh`], `√(2/π) · (x + 0.044715 · x³)`.
+fn gelu_tanh_u(x: f64) -> f64 {
+    GELU_TANH_SCALE * (x + GELU_TANH_CUBIC * x * x * x)
+}
+
+/// How far the tanh approximation is from the exact GELU: the largest
+/// `|gelu(x) − gelu_tanh(x)|` over `points` evenly spaced `x` from `low` to
+/// `high` (both included), and the `x` where it occurs (the first, on a tie).
+///
+/// ```text
+/// xᵢ = low + (high − low) · i / (points − 1),   i = 0 … points − 1
+/// returns (x at the maximum, maxᵢ |gelu(xᵢ) − gelu_tanh(xᵢ)|)
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidArgument`] unless `low` and `high` are finite with
+/// `low < high`, or for `points` outside 2 to 10 000 000.
+///
+/// # Examples
+/// ```
+/// use llm_math::calculus::*;
+/// let (x, error) = gelu_tanh_error(-6.0, 6.0, 120_001)?;
+/// assert!((error - 4.7e-4).abs() < 1e-5); // the published "about 4.7e-4"
+/// assert!((x.abs() - 2.7).abs() < 0.01);   // at x ≈ ±2.7 (the difference is even in x)
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn gelu_tanh_error(low: f64, high: f64, points: usize) -> Result<(f64, f64)> {
+    if !low.is_finite() {
+        return Err(Error::invalid("low", low, "the interval's ends must be finite numbers"));
+    }
+    if !(high.is_finite() && high > low) {
+        return Err(Error::invalid("high", high, format!("the interval's upper end must be finite and above low = {}", crate::display::Readable::readable(&low))));
+    }
+    if !(2..=10_000_000).contains(&points) {
+        return Err(Error::invalid("points", points, "from 2 to 10 000 000 evenly spaced points (both ends included)"));
+    }
+    let last = (points - 1) as f64;
+    let mut worst = (low, -1.0);
+    for i in 0..points {
+        let f = i as f64 / last;
+        // A weighted mean of the ends, not low + (high − low)·f: high − low overflows for ends near ±f64::MAX.
+        let x = (low * (1.0 - f) + high * f).clamp(low, high); // rounding must not step outside the interval
+        let difference = (gelu(x) - gelu_tanh(x)).abs();
+        if difference > worst.1 {
+            worst = (x, difference);
+        }
+    }
+    Ok(worst)
 }
 
 /// Φ(x). Through erfc, not 1 + erf, so Φ of a very negative x keeps its

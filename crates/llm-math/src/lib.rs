@@ -12,7 +12,8 @@
 //! ```
 //!
 //! Modules follow the notebooks: [`linalg`] (01), [`calculus`] and
-//! [`autodiff`] (02), [`probability`], [`info`] and [`stats`] (03), [`optim`] (04), [`attention`] (05), [`nn`] (06), then
+//! [`autodiff`] (02), [`probability`], [`info`] and [`stats`] (03), [`optim`] (04), [`attention`] (05), [`nn`] (06),
+//! [`transformer`] (07), then
 //! plotting ([`plot`]),
 //! display glue ([`display`]), seeded randomness ([`random`]) and, with the
 //! `tables` feature, polars tables (`table`). The maths modules never depend
@@ -43,6 +44,7 @@ pub mod random;
 pub mod stats;
 #[cfg(feature = "tables")]
 pub mod table;
+pub mod transformer;
 
 pub use error::{Error, Result};
 
@@ -68,9 +70,9 @@ pub mod prelude {
     // (one compile per cell instead of two), without adding a name.
     pub use crate::display::TextOutput as _;
     pub use crate::calculus::{
-        GradientCheck, central_difference, forward_difference, gelu, gelu_derivative, gradient_check,
-        numerical_gradient, partial_derivative, relu, relu_derivative, sigmoid, sigmoid_derivative, tanh,
-        tanh_derivative,
+        GradientCheck, central_difference, forward_difference, gelu, gelu_derivative, gelu_tanh, gelu_tanh_derivative,
+        gelu_tanh_error, gradient_check, numerical_gradient, partial_derivative, relu, relu_derivative, sigmoid,
+        sigmoid_derivative, tanh, tanh_derivative,
     };
     pub use crate::error::{Error, Result};
     pub use crate::exercises::{Verdict, exercise};
@@ -93,6 +95,10 @@ pub mod prelude {
     pub use crate::stats::{TTest, bayes, proportion_ci, t_test_student, t_test_welch};
     #[cfg(feature = "tables")]
     pub use crate::table::Table;
+    pub use crate::transformer::{
+        Embedding, LayerNorm, Mlp, PositionalEncoding, Residual, RmsNorm, Sampler, SelfAttention, TransformerBlock,
+        generate, greedy, lm_loss, perplexity, sinusoidal_positions, top_k_filter, top_p_filter,
+    };
     /// Build tables with `df!("column" => values, ...)?` (polars' macro).
     #[cfg(feature = "tables")]
     pub use polars::prelude::{DataFrame, df};

@@ -10,7 +10,7 @@
 //! - return `Ok` with finite numbers (or a documented non-finite case), or an
 //!   `Err` whose message names what was wrong.
 //!
-//! Per run: 24 properties, 1504 generated cases (22 properties × 64, the two
+//! Per run: 27 properties, 1696 generated cases (25 properties × 64, the two
 //! plotting ones × 48), the same every run; about 1 s in a debug build.
 //!
 //! Bugs found are kept as regression tests at the end of the file: while
@@ -1037,15 +1037,26 @@ fn nn_layer(kind: usize, w: &Array2<f64>, b: &[f64]) -> Result<Box<dyn Layer>> {
     })
 }
 
+/// A backward pass with no forward pass to use: an error that says to run forward first.
+fn backward_refused(layer: &mut dyn Layer, g: &Array2<f64>, when: &str) -> Check {
+    match layer.backward(g) {
+        Ok(dx) => Err(format!("backward {when} returned Ok({dx:?})")),
+        Err(e) => {
+            good_error(&e)?;
+            if e.to_string().contains("forward") { Ok(()) } else { Err(format!("backward {when}: {e} does not say to run forward")) }
+        }
+    }
+}
+
 /// forward, predict, backward, params, grads, set_params, num_params, name, clone_box of one layer:
-/// an Ok forward is finite and the shape it promised; an Ok backward has the input's shape.
+/// an Ok forward is finite and the shape it promised; an Ok backward has the input's shape; a backward
+/// before any forward, or after a failed one, is an error.
 fn exercise_layer(layer: &mut dyn Layer, x: &Array2<f64>, g: &Array2<f64>) -> Check {
     if layer.name().is_empty() { return Err("empty layer name".into()); }
     let copy = layer.clone_box();
     if copy.name() != layer.name() { return Err("clone_box changed the name".into()); }
     res(layer.grads(), |gr| all_finite("grads (before backward)", gr.iter()))?;
-    // Before any forward pass: an error saying so (a Sequential of no layers passes g through).
-    res(layer.backward(g), |_| Ok(()))?;
+    backward_refused(layer, g, "before any forward")?;
     let predicted = layer.predict(x);
     match layer.forward(x) {
         Ok(y) => {
@@ -1063,6 +1074,13 @@ fn exercise_layer(layer: &mut dyn Layer, x: &Array2<f64>, g: &Array2<f64>) -> Ch
                     all_finite("grads", gr.iter())
                 })
             })?;
+            // A failed pass (NaN in the input) leaves nothing of the good one for backward.
+            if !x.is_empty() {
+                let mut bad = x.clone();
+                bad[[0, 0]] = f64::NAN;
+                if layer.forward(&bad).is_ok() { return Err("forward took a NaN".into()); }
+                backward_refused(layer, g, "after a failed forward")?;
+            }
         }
         Err(e) => {
             good_error(&e)?;
@@ -1246,6 +1264,369 @@ proptest! {
     }
 }
 
+/// Fits an awkward matrix to `(rows, cols)` by repeating its entries (0.5 for an empty one).
+fn fit_to(m: &Array2<f64>, rows: usize, cols: usize) -> Array2<f64> {
+    Array2::from_shape_fn((rows, cols), |(i, j)| if m.is_empty() { 0.5 } else { m[[i % m.nrows(), j % m.ncols()]] })
+}
+
+/// A vector of length `n` from awkward values, repeated (1.0 for none).
+fn fit_vec(v: &[f64], n: usize) -> Array1<f64> {
+    Array1::from_shape_fn(n, |j| if v.is_empty() { 1.0 } else { v[j % v.len()] })
+}
+
+/// A generated transformer layer of width `d` (kind 0..=9), or its constructor's error.
+/// Widths above 64 reach the constructors that only check sizes.
+fn transformer_layer(kind: usize, d: usize, n_heads: usize, max_len: usize, eps: f64, values: &[f64], seed: u64) -> Result<Box<dyn Layer>> {
+    let mut rng = seeded_rng(seed);
+    let small = d.min(64);
+    Ok(match kind % 10 {
+        0 => Box::new(LayerNorm::new(d)?),
+        1 => Box::new(LayerNorm::with_params(fit_vec(values, small), fit_vec(values, small).mapv(|v| -v), eps)?),
+        2 => Box::new(RmsNorm::new(d)?),
+        3 => Box::new(RmsNorm::with_params(fit_vec(values, small), eps)?),
+        4 => Box::new(SelfAttention::init(&mut rng, d, n_heads, seed.is_multiple_of(2))?),
+        5 => Box::new(Mlp::init(&mut rng, d, d.saturating_mul(4), Activation::gelu_tanh())?),
+        6 => Box::new(TransformerBlock::init(&mut rng, d, n_heads)?),
+        7 => Box::new(PositionalEncoding::sinusoidal(max_len, d)?),
+        8 => Box::new(PositionalEncoding::learned(&mut rng, max_len, d, eps)?), // eps as the standard deviation
+        _ => Box::new(Residual::new(Sequential::new().push(RmsNorm::new(d)?).push(Activation::gelu_tanh()))),
+    })
+}
+
+/// Widths: mostly small, sometimes 0 or beyond every cap.
+fn awkward_width() -> impl Strategy<Value = usize> {
+    prop_oneof![6 => 1usize..=6, 1 => Just(0usize), 1 => Just(1usize << 40), 1 => Just(usize::MAX)]
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    /// Transformer layers (issue 17): LayerNorm::new, with_params, gamma, beta, eps, d_model, grad_gamma,
+    /// grad_beta; RmsNorm::new, with_params, gamma, eps, d_model, grad_gamma; SelfAttention::new, init,
+    /// from_multi_head, w_q, w_k, w_v, w_o, d_model, n_heads, d_head, is_causal, attention_weights;
+    /// Mlp::new, init, fc, activation, proj, d_model, hidden; Residual::new, inner; TransformerBlock::new,
+    /// init, ln1, attn, ln2, mlp, d_model; PositionalEncoding::sinusoidal, learned, from_table, table,
+    /// max_len, d_model, is_learned, grad_table; sinusoidal_positions; Activation::gelu_tanh; and through
+    /// each of them every Layer method (exercise_layer).
+    #[test]
+    fn transformer_layers(x in awkward_matrix(), g in awkward_matrix(), w in awkward_matrix(), values in awkward_vec(), kind in 0usize..10,
+                          d in awkward_width(), n_heads in small_usize(), max_len in prop_oneof![0usize..=9, Just(usize::MAX)],
+                          eps in awkward_f64(), seed in any::<u64>(), fit in prop::bool::weighted(0.7)) {
+        // Mostly x and g of shape (T, d) with T ≤ max_len, so the maths runs, not only the checks.
+        let (x, g) = if fit && d <= 64 {
+            let t = x.nrows().clamp(1, max_len.clamp(1, 8));
+            (fit_to(&x, t, d), fit_to(&g, t, d))
+        } else {
+            (x, g)
+        };
+        let input = format!("x = {x:?}, g = {g:?}, w = {w:?}, values = {values:?}, kind = {kind}, d = {d}, n_heads = {n_heads}, max_len = {max_len}, eps = {eps:?}, seed = {seed}");
+        let (x2, g2, v2) = (x.clone(), g.clone(), values.clone());
+        run("transformer Layer methods", &input, move || match transformer_layer(kind, d, n_heads, max_len, eps, &v2, seed) {
+            Ok(mut layer) => exercise_layer(layer.as_mut(), &x2, &g2),
+            Err(e) => good_error(&e),
+        })?;
+        let (x2, g2, v2) = (x.clone(), g.clone(), values.clone());
+        run("norms", &input, move || {
+            let small = d.min(64);
+            let mut lns: Vec<LayerNorm> = Vec::new();
+            match LayerNorm::with_params(fit_vec(&v2, small), fit_vec(&v2, small), eps) { Ok(l) => lns.push(l), Err(e) => good_error(&e)? }
+            match LayerNorm::new(d) { Ok(l) => lns.push(l), Err(e) => good_error(&e)? }
+            for mut ln in lns {
+                if ln.gamma().len() != ln.d_model() || ln.beta().len() != ln.d_model() || ln.eps().is_nan() || ln.eps() <= 0.0 { return Err("LayerNorm accessors".into()); }
+                if ln.grad_gamma().is_some() || ln.grad_beta().is_some() { return Err("LayerNorm gradients before backward".into()); }
+                if let Ok(y) = ln.forward(&x2) {
+                    // With γ = 1 and β = 0 each row has mean 0 (up to rounding relative to its size).
+                    if ln.gamma().iter().all(|&v| v == 1.0) && ln.beta().iter().all(|&v| v == 0.0) {
+                        for row in y.rows() { if row.mean().is_some_and(|m| m.abs() > 1e-9) { return Err(format!("row mean {:?}", row.mean())); } }
+                    }
+                    if ln.backward(&g2).is_ok() && ln.grad_gamma().map(|v| v.len()) != Some(ln.d_model()) { return Err("∂γ shape".into()); }
+                }
+            }
+            let mut norms: Vec<RmsNorm> = Vec::new();
+            match RmsNorm::with_params(fit_vec(&v2, small), eps) { Ok(r) => norms.push(r), Err(e) => good_error(&e)? }
+            match RmsNorm::new(d) { Ok(r) => norms.push(r), Err(e) => good_error(&e)? }
+            for mut rms in norms {
+                if rms.gamma().len() != rms.d_model() || rms.eps().is_nan() || rms.eps() <= 0.0 || rms.grad_gamma().is_some() { return Err("RmsNorm accessors".into()); }
+                if rms.forward(&x2).is_ok() && rms.backward(&g2).is_ok() {
+                    res(Ok(rms.grad_gamma().cloned().ok_or("no ∂γ")?), |gg| all_finite("∂γ", gg.iter()))?;
+                }
+            }
+            Ok(())
+        })?;
+        let (x2, w2) = (x.clone(), w.clone());
+        run("attention, MLP, block", &input, move || {
+            let mut rng = seeded_rng(seed);
+            let linear = |m: &Array2<f64>| Linear::new(m.clone(), Array1::zeros(m.ncols()));
+            match (linear(&w2), linear(&w2.t().to_owned())) {
+                (Ok(a), Ok(b)) => {
+                    res(SelfAttention::new(a.clone(), a.clone(), a.clone(), a.clone(), n_heads, true), |attn| {
+                        if attn.d_head() * attn.n_heads() != attn.d_model() || !attn.is_causal() { return Err("SelfAttention::new sizes".into()); }
+                        res(attn.predict(&x2), |y| all_finite("SelfAttention.predict", y.iter()))
+                    })?;
+                    res(Mlp::new(a.clone(), Activation::gelu_tanh(), b.clone()), |mlp| {
+                        if (mlp.d_model(), mlp.hidden()) != (w2.nrows(), w2.ncols()) || mlp.activation().name() != "GELU(tanh)" { return Err("Mlp sizes".into()); }
+                        if mlp.fc() != &a || mlp.proj() != &b { return Err("Mlp parts".into()); }
+                        res(mlp.predict(&x2), |y| all_finite("Mlp.predict", y.iter()))
+                    })?;
+                }
+                (Err(e), _) | (_, Err(e)) => good_error(&e)?,
+            }
+            match MultiHeadAttention::random(&mut rng, d.min(64), n_heads) {
+                Ok(mha) => res(SelfAttention::from_multi_head(&mha, false), |attn| {
+                    let mut attn = attn.clone();
+                    if attn.attention_weights().is_some() { return Err("attention weights before forward".into()); }
+                    for (wl, wm) in [(attn.w_q(), &mha.w_q), (attn.w_k(), &mha.w_k), (attn.w_v(), &mha.w_v), (attn.w_o(), &mha.w_o)] {
+                        if wl.weight() != wm { return Err("from_multi_head changed a matrix".into()); }
+                    }
+                    if attn.forward(&x2).is_ok() {
+                        let weights = attn.attention_weights().ok_or("no attention weights after forward")?;
+                        if weights.len() != attn.n_heads() { return Err("one matrix of weights per head".into()); }
+                        for a in weights { for row in a.rows() { if (row.sum() - 1.0).abs() > 1e-9 { return Err(format!("weights sum to {}", row.sum())); } } }
+                    }
+                    Ok(())
+                })?,
+                Err(e) => good_error(&e)?,
+            }
+            match TransformerBlock::init(&mut rng, d, n_heads) {
+                Ok(block) => {
+                    let d = block.d_model();
+                    if [block.ln1().d_model(), block.attn().d_model(), block.ln2().d_model(), block.mlp().d_model()] != [d; 4] { return Err("block parts".into()); }
+                    res(TransformerBlock::new(block.ln1().clone(), block.attn().clone(), LayerNorm::new(d + 1).map_err(|e| e.to_string())?, block.mlp().clone()), |_| Err("a mismatched LayerNorm accepted".into()))?;
+                    res(TransformerBlock::new(block.ln1().clone(), block.attn().clone(), block.ln2().clone(), block.mlp().clone()), |b| if *b == block { Ok(()) } else { Err("new(parts) differs".into()) })?;
+                }
+                Err(e) => good_error(&e)?,
+            }
+            let residual = Residual::new(Activation::gelu());
+            if residual.inner().name() != "GELU" { return Err("Residual::inner".into()); }
+            Ok(())
+        })?;
+        let (x2, g2, w2) = (x.clone(), g.clone(), w.clone());
+        run("positions", &input, move || {
+            res(sinusoidal_positions(max_len, d), |pe| {
+                if pe.dim() != (max_len, d) { return Err(format!("shape {:?}", pe.dim())); }
+                if pe.iter().any(|v| v.is_nan() || v.abs() > 1.0) { return Err("a sine or cosine beyond [−1, 1]".into()); }
+                Ok(())
+            })?;
+            match PositionalEncoding::from_table(w2.clone()) {
+                Ok(mut pe) => {
+                    if *pe.table() != w2 || !pe.is_learned() || (pe.max_len(), pe.d_model()) != w2.dim() || pe.grad_table().is_some() { return Err("from_table accessors".into()); }
+                    if pe.forward(&x2).is_ok() && pe.backward(&g2).is_ok() {
+                        let gt = pe.grad_table().ok_or("no ∂P")?;
+                        if gt.dim() != w2.dim() { return Err("∂P shape".into()); }
+                        all_finite("∂P", gt.iter())?;
+                    }
+                }
+                Err(e) => good_error(&e)?,
+            }
+            res(PositionalEncoding::sinusoidal(max_len, d), |pe| if pe.is_learned() || pe.num_params() != 0 { Err("a sinusoidal table learns nothing".into()) } else { Ok(()) })
+        })?;
+    }
+
+    /// Embedding (issue 17): new, init, table, vocab_size, d_model, forward, predict, backward,
+    /// forward_logits, predict_logits, backward_logits, grad_from_lookup, grad_from_logits, num_params, params,
+    /// grads, set_params, name. An Ok lookup is the table's rows; a token id out of range names itself.
+    #[test]
+    fn transformer_embedding(table in awkward_matrix(), h in awkward_matrix(), g in awkward_matrix(), gl in awkward_matrix(),
+                             ids in prop::collection::vec(prop_oneof![4 => 0usize..=9, 1 => Just(usize::MAX)], 0..=9),
+                             vocab in awkward_width(), d in awkward_width(), std in awkward_f64(), seed in any::<u64>(), fit in prop::bool::weighted(0.7)) {
+        let input = format!("table = {table:?}, h = {h:?}, g = {g:?}, gl = {gl:?}, ids = {ids:?}, vocab = {vocab}, d = {d}, std = {std:?}, seed = {seed}");
+        let (t2, h2, g2, gl2, ids2) = (table.clone(), h.clone(), g.clone(), gl.clone(), ids.clone());
+        run("Embedding", &input, move || {
+            let mut embeddings = Vec::new();
+            match Embedding::new(t2.clone()) { Ok(e) => embeddings.push(e), Err(e) => good_error(&e)? }
+            match Embedding::init(&mut seeded_rng(seed), vocab, d, std) { Ok(e) => embeddings.push(e), Err(e) => good_error(&e)? }
+            for mut emb in embeddings {
+                let (v, dm) = (emb.vocab_size(), emb.d_model());
+                if emb.table().dim() != (v, dm) || emb.num_params() != v * dm || emb.name().is_empty() { return Err("accessors".into()); }
+                res(emb.grads(), |_| Err("grads before any backward".into()))?;
+                res(emb.backward(&g2), |_| Err("backward before forward".into()))?;
+                res(emb.backward_logits(&gl2), |_| Err("backward_logits before forward_logits".into()))?;
+                let (h, g, gl) = if fit { (fit_to(&h2, h2.nrows().max(1), dm), fit_to(&g2, ids2.len(), dm), fit_to(&gl2, h2.nrows().max(1), v)) } else { (h2.clone(), g2.clone(), gl2.clone()) };
+                let looked_up = emb.predict(&ids2);
+                match emb.forward(&ids2) {
+                    Ok(x) => {
+                        if looked_up.as_ref().ok() != Some(&x) { return Err("predict differs from forward".into()); }
+                        for (row, &id) in x.rows().into_iter().zip(&ids2) { if row != emb.table().row(id) { return Err(format!("row of id {id}")); } }
+                        if emb.backward(&g).is_ok() {
+                            let gr = emb.grad_from_lookup().ok_or("no ∂E")?;
+                            if gr.dim() != (v, dm) { return Err("∂E shape".into()); }
+                            all_finite("∂E", gr.iter())?;
+                        }
+                    }
+                    Err(e) => {
+                        good_error(&e)?;
+                        if let Some((i, id)) = ids2.iter().enumerate().find(|(_, id)| **id >= v)
+                            && !e.to_string().contains(&format!("ids[{i}] = {id}")) {
+                            return Err(format!("out-of-range id not named: {e}"));
+                        }
+                    }
+                }
+                let predicted = emb.predict_logits(&h);
+                match emb.forward_logits(&h) {
+                    Ok(logits) => {
+                        if predicted.as_ref().ok() != Some(&logits) { return Err("predict_logits differs".into()); }
+                        all_finite("logits", logits.iter())?;
+                        res(emb.backward_logits(&gl), |gh| {
+                            if gh.dim() != h.dim() { return Err("∂L/∂H shape".into()); }
+                            all_finite("∂L/∂H", gh.iter())?;
+                            if emb.grad_from_logits().map(|a| a.dim()) != Some((v, dm)) { return Err("∂E (logits) shape".into()); }
+                            Ok(())
+                        })?;
+                    }
+                    Err(e) => good_error(&e)?,
+                }
+                res(emb.grads(), |gr| if gr.len() == emb.num_params() { all_finite("grads", gr.iter()) } else { Err("grads length".into()) })?;
+                let params = emb.params();
+                res(emb.set_params(params.view()), |_| if emb.params() == params { Ok(()) } else { Err("set_params(params()) changed them".into()) })?;
+                let wrong = Array1::from(h2.iter().copied().collect::<Vec<f64>>());
+                match emb.set_params(wrong.view()) {
+                    Ok(()) => all_finite("set_params", emb.params().iter())?,
+                    Err(e) => { good_error(&e)?; if emb.params() != params { return Err("a failed set_params changed the table".into()); } }
+                }
+            }
+            Ok(())
+        })?;
+    }
+
+    /// LM loss and decoding (issue 17): lm_loss, perplexity, greedy, top_k_filter, top_p_filter,
+    /// Sampler::greedy, with_temperature, top_k, top_p, probs, sample; generate; gelu_tanh,
+    /// gelu_tanh_derivative, gelu_tanh_error. Ok distributions sum to 1 and only keep tokens the
+    /// input gave a probability; top-k keeps the k first in rank (probability, then the lower id),
+    /// top-p the first in rank whose mass reaches p and no fewer (p = 1: every token of non-zero
+    /// probability); a sampler's probs are softmax(logits / T), then top-k, then top-p (a logit
+    /// of −inf a forbidden token), and greedy refuses a filter; a sampled token has a probability.
+    #[test]
+    fn transformer_lm_and_decoding(logits in awkward_matrix(), tokens in prop::collection::vec(prop_oneof![4 => 0usize..=9, 1 => Just(usize::MAX)], 0..=10),
+                                   v in awkward_vec(), probs in prob_vec(), k in small_usize(), p in awkward_f64(), t in awkward_f64(), x in awkward_f64(),
+                                   prompt in prop::collection::vec(0usize..=9, 0..=3), steps in prop_oneof![0usize..=5, Just(100_001usize), Just(usize::MAX)],
+                                   points in prop_oneof![0usize..=9, 1000usize..=2000, Just(10_000_001usize)], seed in any::<u64>()) {
+        let input = format!("logits = {logits:?}, tokens = {tokens:?}, v = {v:?}, probs = {probs:?}, k = {k}, p = {p:?}, t = {t:?}, x = {x:?}, prompt = {prompt:?}, steps = {steps}, points = {points}, seed = {seed}");
+        let (l2, tk2) = (logits.clone(), tokens.clone());
+        run("lm_loss", &input, move || {
+            res(lm_loss(&l2, &tk2), |loss| {
+                finite("lm_loss", loss.value)?;
+                if loss.value < 0.0 || loss.grad.dim() != l2.dim() { return Err("lm_loss value or gradient shape".into()); }
+                all_finite("lm_loss grad", loss.grad.iter())?;
+                res(perplexity(loss.value), |&pp| if pp >= 1.0 { finite("perplexity", pp) } else { Err(format!("perplexity {pp} < 1")) })
+            })?;
+            res(perplexity(x), |&pp| if pp >= 1.0 { finite("perplexity", pp) } else { Err(format!("perplexity({x}) = {pp}")) })
+        })?;
+        let (v2, pr2) = (v.clone(), probs.clone());
+        run("decoding", &input, move || {
+            let distribution = |q: &Array1<f64>, what: &str, support: &[f64]| -> Check {
+                all_finite(what, q.iter())?;
+                if (q.sum() - 1.0).abs() > 1e-9 || q.iter().any(|&e| e < 0.0) { return Err(format!("{what} = {q} is not a distribution")); }
+                if q.len() != support.len() || q.iter().zip(support).any(|(&a, &b)| a > 0.0 && (b.is_nan() || b <= 0.0)) { return Err(format!("{what} = {q} keeps a token of no probability in {support:?}")); }
+                Ok(())
+            };
+            res(greedy(&v2), |&i| if i < v2.len() && v2.iter().all(|&o| o <= v2[i]) { Ok(()) } else { Err(format!("greedy {i}")) })?;
+            // Token i ranks before token j: more likely, or as likely and a lower id.
+            let before = |i: usize, j: usize| pr2[i] > pr2[j] || (pr2[i] == pr2[j] && i < j);
+            let kept = |q: &Array1<f64>| -> Vec<usize> { (0..q.len()).filter(|&i| q[i] > 0.0).collect() };
+            let ranked_first = |kept: &[usize]| -> Check {
+                for j in (0..pr2.len()).filter(|j| pr2[*j] > 0.0 && !kept.contains(j)) {
+                    if let Some(&i) = kept.iter().find(|&&i| !before(i, j)) { return Err(format!("kept {i} ({}) but dropped {j} ({})", pr2[i], pr2[j])); }
+                }
+                Ok(())
+            };
+            res(top_k_filter(&pr2, k), |q| {
+                distribution(q, "top_k_filter", &pr2)?;
+                let kept = kept(q);
+                let nonzero = pr2.iter().filter(|&&e| e > 0.0).count();
+                if kept.len() != k.min(nonzero) { return Err(format!("top-{k} kept {} of {nonzero} tokens", kept.len())); }
+                ranked_first(&kept).map_err(|m| format!("top-{k}: {m}"))
+            })?;
+            res(top_p_filter(&pr2, p), |q| {
+                distribution(q, "top_p_filter", &pr2)?;
+                let kept = kept(q);
+                ranked_first(&kept).map_err(|m| format!("top-p {p}: {m}"))?;
+                let nonzero = pr2.iter().filter(|&&e| e > 0.0).count();
+                let mass: f64 = kept.iter().map(|&i| pr2[i]).sum();
+                let least = kept.iter().map(|&i| pr2[i]).fold(f64::INFINITY, f64::min);
+                if p == 1.0 {
+                    if kept.len() != nonzero { return Err(format!("top-p 1 kept {} of {nonzero} tokens", kept.len())); }
+                } else if mass < p - 1e-12 && kept.len() < nonzero {
+                    return Err(format!("top-p {p} kept a mass of {mass} only"));
+                } else if mass - least >= p {
+                    return Err(format!("top-p {p}: {mass} − the least kept {least} still reaches p"));
+                }
+                Ok(())
+            })?;
+            let mut rng = seeded_rng(seed);
+            // Each sampler with its rules: (temperature, top-k, top-p); None for greedy.
+            let mut samplers = vec![(Sampler::greedy(), None)];
+            for (s, rules) in [(Sampler::with_temperature(t), (t, None, None)), (Sampler::with_temperature(1.0).and_then(|s| s.top_k(k)), (1.0, Some(k), None)),
+                               (Sampler::with_temperature(0.7).and_then(|s| s.top_p(p)), (0.7, None, Some(p))),
+                               (Sampler::with_temperature(0.9).and_then(|s| s.top_k(k)).and_then(|s| s.top_p(p)), (0.9, Some(k), Some(p)))] {
+                match s { Ok(s) => samplers.push((s, Some(rules))), Err(e) => good_error(&e)? }
+            }
+            match Sampler::greedy().top_k(k.max(1)) {
+                Ok(_) => return Err("a top-k on greedy decoding accepted".into()),
+                Err(e) => good_error(&e)?,
+            }
+            for (s, rules) in &samplers {
+                // What the sampler draws from: softmax(v / T), then top-k, then top-p; or one-hot at greedy(v).
+                let expected = match rules {
+                    None => greedy(&v2).map(|i| Array1::from_shape_fn(v2.len(), |j| if i == j { 1.0 } else { 0.0 })),
+                    Some((t, k, p)) => {
+                        // −inf is a forbidden token: the softmax of the other logits, 0 for it.
+                        let allowed: Vec<usize> = (0..v2.len()).filter(|&i| v2[i] != f64::NEG_INFINITY).collect();
+                        let mut q = softmax_with_temperature(&allowed.iter().map(|&i| v2[i]).collect::<Vec<f64>>(), *t).map(|sub| {
+                            let mut full = Array1::zeros(v2.len());
+                            for (&i, &qi) in allowed.iter().zip(&sub) { full[i] = qi; }
+                            full
+                        });
+                        if let Some(k) = k { q = q.and_then(|q| top_k_filter(&q, *k)); }
+                        if let Some(p) = p { q = q.and_then(|q| top_p_filter(&q, *p)); }
+                        q
+                    }
+                };
+                match (s.probs(&v2), expected) {
+                    (Ok(q), Ok(want)) => {
+                        distribution(&q, "Sampler.probs", want.as_slice().unwrap())?;
+                        if q.iter().zip(&want).any(|(a, b)| (a - b).abs() > 1e-12) { return Err(format!("{}: probs {q}, expected {want}", s.readable())); }
+                    }
+                    (Err(e), Err(_)) => good_error(&e)?,
+                    (got, want) => return Err(format!("{}: probs {got:?}, expected {want:?}", s.readable())),
+                }
+                match (s.probs(&v2), s.sample(&v2, &mut rng)) {
+                    (Ok(q), Ok(i)) => if q[i].is_nan() || q[i] <= 0.0 { return Err(format!("{} drew {i} of probability {}", s.readable(), q[i])); },
+                    (Err(_), Err(e)) => good_error(&e)?,
+                    (a, b) => return Err(format!("probs {a:?} but sample {b:?}")),
+                }
+            }
+            Ok(())
+        })?;
+        let (v2, pr2) = (v.clone(), prompt.clone());
+        run("generate", &input, move || {
+            let vocab = v2.len();
+            let sampler = Sampler::with_temperature(1.0).map_err(|e| e.to_string())?;
+            let model = |ids: &[usize]| -> Result<Array1<f64>> { if ids.len() > 6 { Err(Error::InvalidArgument { name: "ids", value: ids.len().to_string(), why: "a test model's limit".into() }) } else { Ok(Array1::from(v2.clone())) } };
+            for s in [&sampler, &Sampler::greedy()] {
+                res(generate(&pr2, steps, s, &mut seeded_rng(seed), model), |out| {
+                    if out.len() != pr2.len() + steps || out[..pr2.len()] != pr2[..] { return Err(format!("generate returned {out:?}")); }
+                    if out[pr2.len()..].iter().any(|&i| i >= vocab) { return Err(format!("a token beyond the vocabulary: {out:?}")); }
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })?;
+        run("gelu_tanh", &input, move || {
+            for (name, y) in [("gelu_tanh", gelu_tanh(x)), ("gelu_tanh_derivative", gelu_tanh_derivative(x))] {
+                if x.is_nan() != y.is_nan() { return Err(format!("{name}({x}) = {y}")); }
+                if x.is_finite() && !y.is_finite() { return Err(format!("{name}({x}) = {y}, not finite for a finite input")); }
+            }
+            res(gelu_tanh_error(p, t, points), |&(at, err)| {
+                finite("gelu_tanh_error", err)?;
+                if err.is_nan() || err < 0.0 || at.is_nan() || at < p || at > t { return Err(format!("({at}, {err}) outside [{p}, {t}]")); }
+                Ok(())
+            })?;
+            let mut layer = Activation::gelu_tanh();
+            res(layer.forward(&array![[x]]), |y| all_finite("GELU(tanh) layer", y.iter()))
+        })?;
+    }
+}
+
 proptest! {
     #![proptest_config(config(64))]
 
@@ -1306,7 +1687,9 @@ proptest! {
     }
 
     /// Readable text of the crate's result structs and types, built from awkward inputs:
-    /// the struct's name and its fields, or the error's message.
+    /// the struct's name and its fields, or the error's message (the transformer's types of
+    /// issue 17 too: Embedding, PositionalEncoding, LayerNorm, RmsNorm, SelfAttention, Mlp,
+    /// Residual, TransformerBlock, Sampler).
     #[test]
     fn display_structs(m in awkward_matrix(), v in awkward_vec(), x in awkward_f64(), seed in any::<u64>()) {
         let input = format!("m = {m:?}, v = {v:?}, x = {x:?}, seed = {seed}");
@@ -1350,6 +1733,24 @@ proptest! {
             }
             shows("Softmax", &[], &Ok(Softmax::new()))?;
             shows("Tanh", &[], &Ok(Activation::tanh()))?;
+            shows("GELU(tanh)", &[], &Ok(Activation::gelu_tanh()))?;
+            // The transformer's types (issue 17): fields by name, never Debug's strides.
+            let d = m.ncols();
+            shows("Embedding(", &["table"], &Embedding::new(m.clone()))?;
+            shows("PositionalEncoding(learned", &["table"], &PositionalEncoding::from_table(m.clone()))?;
+            shows("PositionalEncoding(sinusoidal", &["table"], &PositionalEncoding::sinusoidal(m.nrows(), d))?;
+            shows("LayerNorm(", &["gamma", "beta", "eps"], &LayerNorm::with_params(Array1::from(v.clone()), Array1::from(v.clone()), x))?;
+            shows("RmsNorm(", &["gamma", "eps"], &RmsNorm::with_params(Array1::from(v.clone()), x))?;
+            shows("SelfAttention(", &["w_q", "w_k", "w_v", "w_o"], &SelfAttention::init(&mut seeded_rng(seed), d, 1, seed % 2 == 0))?;
+            shows("Mlp(", &["fc", "activation", "proj"], &Mlp::init(&mut seeded_rng(seed), d, 2 * d, Activation::gelu()))?;
+            shows("Residual", &["inner"], &RmsNorm::new(d).map(Residual::new))?;
+            let block = TransformerBlock::init(&mut seeded_rng(seed), d, 1);
+            shows("TransformerBlock(", &["ln1", "attn", "ln2", "mlp"], &block)?;
+            shows("Sampler(", &[], &Sampler::with_temperature(x).and_then(|s| s.top_k(m.nrows())).and_then(|s| s.top_p(x.abs().min(1.0))))?;
+            shows("Sampler(greedy)", &[], &Ok(Sampler::greedy()))?;
+            for text in [block.readable(), Embedding::new(m.clone()).readable(), LayerNorm::new(d).readable()] {
+                if text.contains("strides") || text.contains("layout") { return Err(format!("Debug text shown: {text}")); }
+            }
             if let Ok(check) = gradient_check(|t| t.iter().sum(), &v, &v, 1e-5) { check.evcxr_display(); }
             value.evcxr_display();
             Ok(())
@@ -1822,4 +2223,14 @@ fn fixed_gelu_backward_of_a_huge_gradient_is_an_overflow_error_not_infinity() {
     gelu.forward(&ndarray::array![[1.0]]).unwrap();
     let err = gelu.backward(&ndarray::array![[f64::MAX]]).unwrap_err(); // GELU'(1) = 1.083
     assert!(matches!(err, Error::Overflow { op: "GELU.backward", .. }), "{err}");
+}
+
+#[test]
+fn fixed_layer_norm_of_a_constant_row_is_zero() {
+    // Found by transformer_layers: Σx/d rounded one ulp off a constant row of 532365.24, and
+    // (x − μ)/√(σ² + ε) turned that rounding into 3.7e-8 instead of 0.
+    for (c, d) in [(532365.2386432749, 6), (993403.854058518, 5)] {
+        let y = LayerNorm::new(d).unwrap().predict(&Array2::from_elem((1, d), c)).unwrap();
+        assert!(y.iter().all(|&v| v == 0.0), "{y}");
+    }
 }

@@ -113,6 +113,9 @@ use crate::linalg::{Pca, Svd, SymEigen};
 use crate::nn::{Activation, Layer, Linear, Loss, Sequential, Softmax};
 use crate::optim::{Adam, Momentum, Schedule, Sgd};
 use crate::stats::TTest;
+use crate::transformer::{
+    Embedding, LayerNorm, Mlp, PositionalEncoding, Residual, RmsNorm, Sampler, SelfAttention, TransformerBlock,
+};
 use text::readable_struct;
 
 readable_struct!(GradientCheck { analytic, numerical, max_relative_error, worst_index });
@@ -145,10 +148,15 @@ impl Readable for Softmax {
 /// A layer in a network: its name and how many numbers it learns.
 impl Readable for Box<dyn Layer> {
     fn readable(&self) -> String {
-        match self.num_params() {
-            0 => self.name(),
-            n => format!("{} ({n} parameters)", self.name()),
-        }
+        layer_summary(self.as_ref())
+    }
+}
+
+/// A layer's name and how many numbers it learns, e.g. `Linear(2 → 16) (48 parameters)`.
+fn layer_summary(layer: &dyn Layer) -> String {
+    match layer.num_params() {
+        0 => layer.name(),
+        n => format!("{} ({n} parameters)", layer.name()),
     }
 }
 
@@ -157,6 +165,69 @@ impl Readable for Sequential {
     fn readable(&self) -> String {
         let lines: Vec<String> = self.layers().iter().enumerate().map(|(i, l)| format!("  {i}: {}", l.readable())).collect();
         format!("Sequential ({} layers, {} parameters) [\n{}\n]", self.layers().len(), self.num_params(), lines.join("\n"))
+    }
+}
+
+impl Readable for Embedding {
+    fn readable(&self) -> String {
+        text::fields(&self.name(), &[("table", self.table().readable())])
+    }
+}
+
+impl Readable for PositionalEncoding {
+    fn readable(&self) -> String {
+        text::fields(&self.name(), &[("table", self.table().readable())])
+    }
+}
+
+impl Readable for LayerNorm {
+    fn readable(&self) -> String {
+        let fields = [("gamma", self.gamma().readable()), ("beta", self.beta().readable()), ("eps", self.eps().readable())];
+        text::fields(&self.name(), &fields)
+    }
+}
+
+impl Readable for RmsNorm {
+    fn readable(&self) -> String {
+        text::fields(&self.name(), &[("gamma", self.gamma().readable()), ("eps", self.eps().readable())])
+    }
+}
+
+/// The four projections by name and size (their weights would fill a page).
+impl Readable for SelfAttention {
+    fn readable(&self) -> String {
+        let fields = [("w_q", layer_summary(self.w_q())), ("w_k", layer_summary(self.w_k())),
+                      ("w_v", layer_summary(self.w_v())), ("w_o", layer_summary(self.w_o()))];
+        text::fields(&self.name(), &fields)
+    }
+}
+
+impl Readable for Mlp {
+    fn readable(&self) -> String {
+        let fields = [("fc", layer_summary(self.fc())), ("activation", self.activation().name()), ("proj", layer_summary(self.proj()))];
+        text::fields(&self.name(), &fields)
+    }
+}
+
+impl Readable for Residual {
+    fn readable(&self) -> String {
+        text::fields("Residual", &[("inner", layer_summary(self.inner()))])
+    }
+}
+
+/// One line per part, with the parameter counts.
+impl Readable for TransformerBlock {
+    fn readable(&self) -> String {
+        let fields = [("ln1", layer_summary(self.ln1())), ("attn", layer_summary(self.attn())),
+                      ("ln2", layer_summary(self.ln2())), ("mlp", layer_summary(self.mlp()))];
+        text::fields(&format!("{} ({} parameters)", self.name(), self.num_params()), &fields)
+    }
+}
+
+/// The rules in words: `Sampler(greedy)`, `Sampler(temperature 0.8, top-k 40, top-p 0.95)`.
+impl Readable for Sampler {
+    fn readable(&self) -> String {
+        self.describe()
     }
 }
 

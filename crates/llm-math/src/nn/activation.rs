@@ -1,9 +1,9 @@
 //! Activation functions as layers, and softmax with its Jacobian.
 
-use ndarray::{Array2, ArrayView1, Axis, Zip};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut2, Zip};
 
 use super::{Layer, check_grad_shape, no_forward_yet, remember};
-use crate::calculus::{gelu, gelu_derivative, relu, sigmoid, sigmoid_derivative, tanh, tanh_derivative};
+use crate::calculus::{gelu, gelu_derivative, gelu_tanh, gelu_tanh_derivative, relu, sigmoid, sigmoid_derivative, tanh, tanh_derivative};
 use crate::error::{Error, Result, check_finite, check_result};
 use crate::probability::softmax_rows;
 
@@ -14,10 +14,11 @@ enum Kind {
     Sigmoid,
     Tanh,
     Gelu,
+    GeluTanh,
 }
 
-/// An element-wise non-linearity as a layer: ReLU, sigmoid, tanh or GELU
-/// (the functions of [`calculus`](crate::calculus)).
+/// An element-wise non-linearity as a layer: ReLU, sigmoid, tanh, GELU or
+/// GELU's tanh approximation (the functions of [`calculus`](crate::calculus)).
 ///
 /// Backward multiplies element by element by the derivative at the input:
 ///
@@ -60,9 +61,31 @@ impl Activation {
         Activation { kind: Kind::Tanh, input: None }
     }
 
-    /// `gelu(x) = x·Φ(x)`, the activation of GPT-2's MLP.
+    /// The exact GELU, `gelu(x) = x·Φ(x)` with `Φ` the standard normal CDF
+    /// ([`calculus::gelu`](crate::calculus::gelu)): the activation of GPT-2's
+    /// MLP. Its name is `"GELU"`.
     pub fn gelu() -> Self {
         Activation { kind: Kind::Gelu, input: None }
+    }
+
+    /// GELU's tanh approximation,
+    /// `½·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))`
+    /// ([`calculus::gelu_tanh`](crate::calculus::gelu_tanh)), the form GPT-2's
+    /// original code computed; within about `4.7e-4` of [`gelu`](Activation::gelu).
+    /// Its name is `"GELU(tanh)"`.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let x = array![[-2.7, 0.0, 1.0]];
+    /// let exact = Activation::gelu().predict(&x)?;
+    /// let approx = Activation::gelu_tanh().predict(&x)?;
+    /// assert!((&exact - &approx).iter().all(|d| d.abs() < 5e-4));
+    /// assert_eq!(Activation::gelu_tanh().name(), "GELU(tanh)");
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
+    pub fn gelu_tanh() -> Self {
+        Activation { kind: Kind::GeluTanh, input: None }
     }
 
     /// The function, e.g. `"ReLU"`.
@@ -74,6 +97,7 @@ impl Activation {
             Kind::Sigmoid => ("Sigmoid", "Sigmoid.forward", "Sigmoid.backward"),
             Kind::Tanh => ("Tanh", "Tanh.forward", "Tanh.backward"),
             Kind::Gelu => ("GELU", "GELU.forward", "GELU.backward"),
+            Kind::GeluTanh => ("GELU(tanh)", "GELU(tanh).forward", "GELU(tanh).backward"),
         }
     }
 
@@ -83,7 +107,7 @@ impl Activation {
 
     /// Whether this is ReLU (or GELU): the layers He initialisation is for.
     pub(super) fn is_relu_like(&self) -> bool {
-        matches!(self.kind, Kind::Relu | Kind::Gelu)
+        matches!(self.kind, Kind::Relu | Kind::Gelu | Kind::GeluTanh)
     }
 
     fn apply(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
@@ -96,6 +120,7 @@ impl Activation {
             Kind::Sigmoid => x.mapv(sigmoid),
             Kind::Tanh => x.mapv(tanh),
             Kind::Gelu => x.mapv(gelu),
+            Kind::GeluTanh => x.mapv(gelu_tanh),
         })
     }
 
@@ -114,7 +139,8 @@ impl Layer for Activation {
     }
 
     fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        let y = self.apply(x)?;
+        // A failed pass forgets the last input: backward must not run on an older pass's.
+        let y = self.apply(x).inspect_err(|_| self.input = None)?;
         remember(&mut self.input, x);
         Ok(y)
     }
@@ -134,6 +160,7 @@ impl Layer for Activation {
             Kind::Sigmoid => zip.map_collect(|&g, &x| g * sigmoid_derivative(x)),
             Kind::Tanh => zip.map_collect(|&g, &x| g * tanh_derivative(x)),
             Kind::Gelu => zip.map_collect(|&g, &x| g * gelu_derivative(x)),
+            Kind::GeluTanh => zip.map_collect(|&g, &x| g * gelu_tanh_derivative(x)),
         };
         check_result(self.backward_op(), &grad_input.view())?; // GELU' reaches 1.13: a gradient near f64::MAX overflows
         Ok(grad_input)
@@ -188,6 +215,7 @@ impl Layer for Softmax {
     }
 
     fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        self.output = None; // a failed pass leaves nothing of an older one for backward
         let p = self.predict(x)?;
         self.output = Some(p.clone());
         Ok(p)
@@ -201,14 +229,30 @@ impl Layer for Softmax {
         let p = self.output.as_ref().ok_or_else(|| no_forward_yet("Softmax"))?; // (n, k)
         check_grad_shape("Softmax.backward", grad_output, p.dim())?;
         check_finite("Softmax.backward", &grad_output.view())?;
-        let gp = (grad_output * p).sum_axis(Axis(1)).insert_axis(Axis(1)); // (n, 1): g·p per row
-        let grad_input = p * &(grad_output - &gp); // (n, k)
+        let mut grad_input = grad_output.clone(); // (n, k)
+        softmax_backward_rows(p.view(), grad_input.view_mut());
         check_result("Softmax.backward", &grad_input.view())?;
         Ok(grad_input)
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {
         Box::new(self.clone())
+    }
+}
+
+/// Softmax's backward pass, row by row and in place: each row `g` of `grad`
+/// (`∂L/∂p`) becomes `∂L/∂x` for the softmax output `p` of the same row,
+///
+/// ```text
+/// ∂L/∂x = p ⊙ (g − Σⱼ gⱼ·pⱼ)        (n, k) -> (n, k)
+/// ```
+///
+/// without a second `(n, k)` matrix (attention's `T × T` weights are the
+/// large case). A `p` of exactly 0 (a masked weight) gives exactly 0.
+pub(crate) fn softmax_backward_rows(p: ArrayView2<f64>, mut grad: ArrayViewMut2<f64>) {
+    for (p, mut g) in p.outer_iter().zip(grad.outer_iter_mut()) {
+        let gp: f64 = g.iter().zip(p.iter()).map(|(g, p)| g * p).sum(); // g·p
+        g.zip_mut_with(&p, |g, &p| *g = p * (*g - gp));
     }
 }
 

@@ -19,8 +19,11 @@ pub enum Init {
     Normal(f64),
 }
 
-/// The most weights one matrix may have: 100 million f64s, 800 MB.
-const MAX_WEIGHTS: usize = 100_000_000;
+/// The most numbers one matrix may hold: 100 million f64s, 800 MB. A
+/// layer's weights here; the transformer's tables and activations use the
+/// same cap, and its attention the same budget for all the `T × T`
+/// matrices one layer holds at once.
+pub(crate) const MAX_WEIGHTS: usize = 100_000_000;
 
 /// Fan-in and fan-out must both be at least 1, their product at most [`MAX_WEIGHTS`].
 fn check_fans(fan_in: usize, fan_out: usize) -> Result<()> {

@@ -4,7 +4,7 @@ use ndarray::{Array1, Array2, ArrayView1, Axis};
 use rand::Rng;
 
 use super::products::{matmul, matmul_bias};
-use super::{Init, Layer, check_grad_shape, no_forward_yet, remember};
+use super::{Init, Layer, check_grad_shape, no_forward_yet, no_grads_yet, remember};
 use crate::error::{Error, Result, check_finite, check_result};
 
 /// A fully connected layer, `Y = X·W + b`, with `W` of shape
@@ -176,7 +176,8 @@ impl Layer for Linear {
     }
 
     fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        let y = self.affine(x)?;
+        // A failed pass forgets the last input: backward must not run on an older pass's.
+        let y = self.affine(x).inspect_err(|_| self.input = None)?;
         remember(&mut self.input, x);
         Ok(y)
     }
@@ -211,11 +212,7 @@ impl Layer for Linear {
     fn grads(&self) -> Result<Array1<f64>> {
         match (&self.grad_weight, &self.grad_bias) {
             (Some(w), Some(b)) => Ok(w.iter().chain(b.iter()).copied().collect()),
-            _ => Err(Error::invalid(
-                "grads",
-                "(none yet)",
-                format!("{} has no gradients: run forward, a loss and backward first", self.name()),
-            )),
+            _ => Err(no_grads_yet(&self.name())),
         }
     }
 

@@ -28,14 +28,15 @@
 //! [`optim`](crate::optim) update a whole network: [`Sequential::step`].
 //!
 //! The files follow the pieces: `init` (Xavier and He), `linear`,
-//! `activation` (ReLU, sigmoid, tanh, GELU and softmax as layers), `loss`
+//! `activation` (ReLU, sigmoid, tanh, GELU exact and tanh-approximated, and
+//! softmax as layers), `loss`
 //! (MSE, softmax + cross-entropy), `sequential` (networks and training),
 //! `data` (seeded toy data sets) and `products` (how the layers' matrix
 //! products run; not part of the lesson).
 
 mod activation;
 mod data;
-mod products;
+pub(crate) mod products;
 mod init;
 mod linear;
 mod loss;
@@ -48,11 +49,14 @@ use ndarray::{Array1, Array2, ArrayView1};
 use crate::error::{Error, Result};
 
 pub use activation::{Activation, Softmax, softmax_jacobian};
+pub(crate) use activation::softmax_backward_rows;
 pub use data::{spirals, two_moons, xor_data};
 pub use init::{Init, he_normal, xavier_uniform};
+pub(crate) use init::MAX_WEIGHTS;
 pub use linear::Linear;
 pub use loss::{Loss, accuracy, argmax_rows, mse_loss, softmax_cross_entropy};
 pub use sequential::{Sequential, mlp};
+pub(crate) use sequential::in_layer;
 
 /// A piece of a network: a function of a batch `X` (one example per row)
 /// with a hand-written backward pass.
@@ -135,7 +139,7 @@ impl Clone for Box<dyn Layer> {
 }
 
 /// The error of a backward pass run before any forward pass.
-fn no_forward_yet(layer: &str) -> Error {
+pub(crate) fn no_forward_yet(layer: &str) -> Error {
     Error::invalid(
         "grad_output",
         "(no forward pass yet)",
@@ -143,9 +147,14 @@ fn no_forward_yet(layer: &str) -> Error {
     )
 }
 
+/// The error of [`grads`](Layer::grads) before any backward pass, naming the layer.
+pub(crate) fn no_grads_yet(layer: &str) -> Error {
+    Error::invalid("grads", "(none yet)", format!("{layer} has no gradients: run forward, a loss and backward first"))
+}
+
 /// Keeps a copy of `x` for the backward pass, reusing the last copy's memory
 /// when the shape is the same (a training loop's batches).
-fn remember(slot: &mut Option<Array2<f64>>, x: &Array2<f64>) {
+pub(crate) fn remember(slot: &mut Option<Array2<f64>>, x: &Array2<f64>) {
     match slot {
         Some(kept) if kept.dim() == x.dim() => kept.assign(x),
         _ => *slot = Some(x.clone()),
@@ -153,7 +162,7 @@ fn remember(slot: &mut Option<Array2<f64>>, x: &Array2<f64>) {
 }
 
 /// `ShapeMismatch` unless `grad` has the shape of the output it is the gradient of.
-fn check_grad_shape(op: &'static str, grad: &Array2<f64>, output: (usize, usize)) -> Result<()> {
+pub(crate) fn check_grad_shape(op: &'static str, grad: &Array2<f64>, output: (usize, usize)) -> Result<()> {
     if grad.dim() == output {
         Ok(())
     } else {

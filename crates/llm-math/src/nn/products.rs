@@ -15,7 +15,7 @@ use ndarray::{Array2, ArrayView1, ArrayView2, ShapeBuilder};
 ///
 /// Callers check the shapes; a mismatch is a bug here, not a learner's
 /// mistake (ndarray panics on it).
-pub(super) fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
+pub(crate) fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
     let mut c = Array2::<f64>::zeros((a.nrows(), b.ncols()).f()); // column-major
     general_mat_mul(1.0, &a, &b, 0.0, &mut c);
     c
@@ -24,7 +24,7 @@ pub(super) fn matmul(a: ArrayView2<f64>, b: ArrayView2<f64>) -> Array2<f64> {
 /// `a · b + bias` with `bias: (n,)` added to every row: the bias is written
 /// first, column by column (contiguous in column-major order), and the
 /// product added onto it.
-pub(super) fn matmul_bias(a: ArrayView2<f64>, b: ArrayView2<f64>, bias: ArrayView1<f64>) -> Array2<f64> {
+pub(crate) fn matmul_bias(a: ArrayView2<f64>, b: ArrayView2<f64>, bias: ArrayView1<f64>) -> Array2<f64> {
     assert_eq!(bias.len(), b.ncols(), "nn::products::matmul_bias: bias of {} for {} columns", bias.len(), b.ncols());
     let mut c = Array2::<f64>::zeros((a.nrows(), b.ncols()).f());
     for (mut column, &v) in c.columns_mut().into_iter().zip(bias.iter()) {

@@ -4,7 +4,7 @@ use ndarray::{Array1, Array2, ArrayView1, Axis, s};
 use rand::Rng;
 
 use super::loss::check_one_target_per_row;
-use super::{Activation, Init, Layer, Linear, softmax_cross_entropy};
+use super::{Activation, Init, Layer, Linear, no_forward_yet, softmax_cross_entropy};
 use crate::error::{Error, Result, check_finite};
 use crate::optim::{Optimizer, shuffled_batches};
 
@@ -35,17 +35,22 @@ use crate::optim::{Optimizer, shuffled_batches};
 #[derive(Debug, Clone, Default)]
 pub struct Sequential {
     layers: Vec<Box<dyn Layer>>,
+    /// Whether the last forward pass went through every layer: after a
+    /// failed one, the layers before the failure hold the new pass and
+    /// those after it an older one, and backward must not mix them.
+    forward_done: bool,
 }
 
 impl Sequential {
     /// A network with no layers yet (it passes its input through).
     pub fn new() -> Self {
-        Sequential { layers: Vec::new() }
+        Sequential { layers: Vec::new(), forward_done: false }
     }
 
     /// The network with `layer` added at the end.
     pub fn push(mut self, layer: impl Layer + 'static) -> Self {
         self.layers.push(Box::new(layer));
+        self.forward_done = false; // the new layer has seen no pass
         self
     }
 
@@ -152,7 +157,7 @@ impl Sequential {
 }
 
 /// An error of layer `i`, saying which layer it was.
-fn in_layer(index: usize, layer: &dyn Layer, error: Error) -> Error {
+pub(crate) fn in_layer(index: usize, layer: &dyn Layer, error: Error) -> Error {
     match error {
         // A nested network already named its layer.
         e @ Error::InLayer { .. } => e,
@@ -167,11 +172,16 @@ impl Layer for Sequential {
     }
 
     fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        self.forward_done = false;
+        if self.layers.is_empty() {
+            check_finite("Sequential.forward", &x.view())?;
+        }
         let mut h: Option<Array2<f64>> = None; // None: still the input itself, not copied
         for (i, layer) in self.layers.iter_mut().enumerate() {
             let y = layer.forward(h.as_ref().unwrap_or(x)).map_err(|e| in_layer(i, layer.as_ref(), e))?;
             h = Some(y);
         }
+        self.forward_done = true;
         Ok(h.unwrap_or_else(|| x.clone()))
     }
 
@@ -188,6 +198,9 @@ impl Layer for Sequential {
     }
 
     fn backward(&mut self, grad_output: &Array2<f64>) -> Result<Array2<f64>> {
+        if !self.forward_done {
+            return Err(no_forward_yet("Sequential"));
+        }
         let mut g: Option<Array2<f64>> = None;
         for (i, layer) in self.layers.iter_mut().enumerate().rev() {
             let dx = layer.backward(g.as_ref().unwrap_or(grad_output)).map_err(|e| in_layer(i, layer.as_ref(), e))?;
