@@ -132,6 +132,15 @@ pub enum Error {
         /// What the operating system said.
         message: String,
     },
+    /// A file that could not be loaded: missing, truncated, not in the
+    /// expected format, or holding tensors that do not fit the model.
+    #[error("cannot load {path}: {problem}")]
+    BadFile {
+        /// The path involved.
+        path: String,
+        /// What is wrong with it, in words.
+        problem: String,
+    },
 }
 
 /// `Result` with this crate's [`Error`] as the default error type.

@@ -32,6 +32,7 @@ pub mod autodiff;
 pub mod calculus;
 pub mod display;
 pub mod error;
+pub mod gpt;
 pub mod exercises;
 mod fastmath;
 pub mod info;
@@ -85,7 +86,13 @@ pub mod prelude {
         Activation, Init, Layer, Linear, Loss, Sequential, Softmax, accuracy, argmax_rows, he_normal, mlp, mse_loss,
         softmax_cross_entropy, softmax_jacobian, spirals, two_moons, xavier_uniform, xor_data,
     };
-    pub use crate::optim::{Adam, Momentum, Optimizer, Schedule, Sgd, linear_regression_data, shuffled_batches};
+    pub use crate::gpt::{
+        Bigram, CharTokenizer, Gpt, GptConfig, History, TrainConfig, grammar_corpus, grammar_sentences, grammatical_share,
+        is_grammatical, train, train_val_split,
+    };
+    pub use crate::optim::{
+        Adam, Momentum, Optimizer, Schedule, Sgd, clip_grad_norm, linear_regression_data, shuffled_batches,
+    };
     pub use crate::plot::{Chart, Figure, Grid, grid};
     pub use crate::probability::{
         check_distribution, expectation, log_softmax, log_softmax_rows, sample_index, softmax, softmax_rows,

@@ -681,6 +681,46 @@ impl fmt::Display for Schedule {
 // Helpers
 // ---------------------------------------------------------------------------
 
+/// Scales `grads` down, when its L2 norm is above `max_norm`, so that the
+/// norm becomes `max_norm` (the direction is kept); returns the norm
+/// before clipping. PyTorch's `clip_grad_norm_` over all parameters at once.
+///
+/// ```text
+/// g ← g · min(1, max_norm / ‖g‖₂)
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidArgument`] unless `max_norm` is finite and > 0, or if
+/// the norm itself is beyond f64; [`Error::NonFinite`] for a NaN or
+/// infinite gradient. `grads` is unchanged on error.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// let mut g = array![3.0, 4.0];
+/// assert_eq!(clip_grad_norm(&mut g, 1.0)?, 5.0);
+/// assert!((g[0] - 0.6).abs() < 1e-15 && (g[1] - 0.8).abs() < 1e-15);
+/// let mut small = array![0.3, 0.4];
+/// clip_grad_norm(&mut small, 1.0)?; // already short enough: unchanged
+/// assert_eq!(small, array![0.3, 0.4]);
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn clip_grad_norm(grads: &mut Array1<f64>, max_norm: f64) -> Result<f64> {
+    if !(max_norm.is_finite() && max_norm > 0.0) {
+        return Err(Error::invalid("max_norm", max_norm, "the largest gradient norm must be finite and > 0"));
+    }
+    check_finite("clip_grad_norm", &grads.view())?;
+    let norm = crate::linalg::norm(grads.view());
+    if !norm.is_finite() {
+        return Err(Error::invalid("grads", "a norm beyond f64", "the gradients are too large to measure; lower the learning rate"));
+    }
+    if norm > max_norm {
+        let factor = max_norm / norm;
+        grads.mapv_inplace(|g| g * factor);
+    }
+    Ok(norm)
+}
+
 fn check_lr(lr: f64) -> Result<()> {
     if lr.is_finite() && lr > 0.0 {
         Ok(())
