@@ -75,6 +75,7 @@ fn good_error(e: &Error) -> Check {
         Error::Plot(m) => !m.trim().is_empty(),
         Error::ChartMisuse { .. } => msg.contains("chart"),
         Error::Io { .. } => msg.contains("write"),
+        Error::BadFile { .. } => msg.contains("cannot load"),
         Error::InLayer { index, layer, error } => msg.contains(&format!("layer {index} ({layer})")) && good_error(error).is_ok(),
         _ => true,
     };
@@ -1958,6 +1959,234 @@ proptest! {
                 let _ = std::fs::remove_file(path);
             }
             let _ = std::fs::remove_dir(&dir);
+            Ok(())
+        })?;
+    }
+}
+
+/// A text built from the generator's choice of characters (with a few the
+/// grammar never uses, a newline and non-ASCII ones).
+fn awkward_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => prop::collection::vec(prop::sample::select(vec!['a', 'c', 't', 's', ' ', '.', '\n', 'é', '🙂', '\0', 'x']), 0..=24)
+            .prop_map(|cs| cs.into_iter().collect()),
+        1 => Just(String::new()),
+        2 => (0u64..50, 1usize..=4).prop_map(|(seed, n)| grammar_corpus(seed, n).unwrap()),
+    ]
+}
+
+/// Token ids: mostly in range for a small vocabulary, sometimes not.
+fn awkward_ids() -> impl Strategy<Value = Vec<usize>> {
+    prop::collection::vec(prop_oneof![8 => 0usize..=5, 1 => Just(6usize), 1 => Just(usize::MAX)], 0..=12)
+}
+
+/// A small GPT's sizes, sometimes impossible ones.
+fn awkward_gpt_config() -> impl Strategy<Value = GptConfig> {
+    (prop_oneof![6 => 1usize..=6, 1 => Just(0usize), 1 => Just(1usize << 40)], prop_oneof![6 => 1usize..=6, 1 => Just(0usize), 1 => Just(1usize << 40)],
+     prop_oneof![6 => 1usize..=3, 1 => Just(0usize), 1 => Just(usize::MAX)], prop_oneof![6 => 0usize..=2, 1 => Just(65usize), 1 => Just(usize::MAX)],
+     prop_oneof![6 => 1usize..=8, 1 => Just(0usize), 1 => Just(1usize << 40)])
+        .prop_map(|(vocab_size, d_model, n_heads, n_layers, max_len)| GptConfig { vocab_size, d_model, n_heads, n_layers, max_len })
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    /// Text (issue 18): CharTokenizer::from_text, vocab, vocab_size, id, encode, decode;
+    /// grammar_sentences, grammar_corpus, is_grammatical, grammatical_share; Bigram::count,
+    /// from_logits, counts, probs, vocab_size, loss, generate_until. An encode of the text the
+    /// vocabulary came from decodes back to it; an unknown character or id names itself; every
+    /// generated sentence is grammatical; a bigram's rows are distributions; its loss is
+    /// finite and ≥ 0 or an error.
+    #[test]
+    fn gpt_text(text in awkward_text(), other in awkward_text(), ids in awkward_ids(), m in awkward_matrix(), smoothing in awkward_f64(),
+                vocab in prop_oneof![6 => 1usize..=7, 1 => Just(0usize), 1 => Just(20_000usize)], seed in any::<u64>(), n in small_usize()) {
+        let input = format!("text = {text:?}, other = {other:?}, ids = {ids:?}, m = {m:?}, smoothing = {smoothing:?}, vocab = {vocab}, seed = {seed}, n = {n}");
+        run("tokenizer, grammar, bigram", &input, move || {
+            match CharTokenizer::from_text(&text) {
+                Ok(tok) => {
+                    if tok.vocab_size() != tok.vocab().len() || tok.vocab().windows(2).any(|w| w[0] >= w[1]) { return Err("vocab not sorted and distinct".into()); }
+                    let enc = tok.encode(&text).map_err(|e| format!("own text: {e}"))?;
+                    if tok.decode(&enc).map_err(|e| e.to_string())? != text { return Err("round trip".into()); }
+                    match tok.encode(&other) {
+                        Ok(o) => if o.iter().any(|&i| i >= tok.vocab_size()) { return Err("id out of range".into()); },
+                        Err(e) => {
+                            good_error(&e)?;
+                            let (i, c) = other.chars().enumerate().find(|(_, c)| tok.id(*c).is_none()).ok_or("refused a known text")?;
+                            if !e.to_string().contains(&format!("position {i}")) { return Err(format!("unknown {c:?} not located: {e}")); }
+                        }
+                    }
+                    res(tok.decode(&ids), |s| if s.chars().count() == ids.len() { Ok(()) } else { Err("decode length".into()) })?;
+                    if tok.readable().is_empty() { return Err("readable".into()); }
+                }
+                Err(e) => { good_error(&e)?; if !text.is_empty() { return Err("refused a non-empty text".into()); } }
+            }
+            let count = n.min(50);
+            match grammar_sentences(seed, n) {
+                Ok(s) => {
+                    if s.len() != n || !s.iter().all(|s| is_grammatical(s)) { return Err("ungrammatical sentence generated".into()); }
+                    if grammatical_share(&s).map_err(|e| e.to_string())? != 1.0 { return Err("share of grammar output".into()); }
+                }
+                Err(e) => { good_error(&e)?; if (1..=1_000_000).contains(&n) { return Err(format!("refused n = {n}")); } }
+            }
+            res(grammar_corpus(seed, count), |c| if c.lines().all(is_grammatical) { Ok(()) } else { Err("corpus line".into()) })?;
+            let _ = is_grammatical(&text);
+            res(grammatical_share(&[text.as_str(), other.as_str()]), |s| if (0.0..=1.0).contains(s) { Ok(()) } else { Err("share range".into()) })?;
+            let bigrams = [Bigram::count(&ids, vocab, smoothing), Bigram::from_logits(&m)];
+            for bg in bigrams {
+                match bg {
+                    Ok(bg) => {
+                        let v = bg.vocab_size();
+                        if bg.counts().dim() != (v, v) || bg.probs().dim() != (v, v) { return Err("table shapes".into()); }
+                        for row in bg.probs().rows() {
+                            all_finite("probs", row.iter())?;
+                            if (row.sum() - 1.0).abs() > 1e-9 || row.iter().any(|&p| p < 0.0) { return Err(format!("row {row} is not a distribution")); }
+                        }
+                        res(bg.loss(&ids), |l| if l.is_finite() && *l >= 0.0 { Ok(()) } else { Err(format!("loss {l}")) })?;
+                        let s = Sampler::with_temperature(1.0).map_err(|e| e.to_string())?;
+                        res(bg.generate_until(&ids, 0, 20, &s, &mut seeded_rng(seed)), |out| {
+                            if out.len() > 20 || out.iter().any(|&t| t == 0 || t >= v) { Err("generated token".into()) } else { Ok(()) }
+                        })?;
+                        if bg.readable().is_empty() { return Err("readable".into()); }
+                    }
+                    Err(e) => good_error(&e)?,
+                }
+            }
+            Ok(())
+        })?;
+    }
+
+    /// The tiny GPT (issue 18): Gpt::new, config, wte, wpe, blocks, ln_f, tensors, num_params,
+    /// forward, predict, backward, loss_and_backward, loss, params, grads, set_params,
+    /// attention_weights, generate, generate_until, save, load. Ok logits are (T, V) and finite;
+    /// forward and predict agree; the tensor table adds up to num_params; a context longer than
+    /// max_len or an id outside the vocabulary names itself; a failed set_params changes
+    /// nothing; save then load gives the same logits; a file cut short is a clear error.
+    #[test]
+    fn gpt_model(cfg in awkward_gpt_config(), ids in awkward_ids(), g in awkward_matrix(), values in awkward_vec(), seed in any::<u64>()) {
+        let input = format!("cfg = {cfg:?}, ids = {ids:?}, g = {g:?}, values = {values:?}, seed = {seed}");
+        run("Gpt", &input, move || {
+            let mut gpt = match Gpt::new(&mut seeded_rng(seed), cfg) {
+                Ok(gpt) => gpt,
+                Err(e) => return good_error(&e),
+            };
+            let c = gpt.config();
+            if c != cfg || gpt.blocks().len() != c.n_layers || gpt.wte().vocab_size() != c.vocab_size || gpt.wpe().max_len() != c.max_len
+                || gpt.ln_f().d_model() != c.d_model {
+                return Err("accessors".into());
+            }
+            let total: usize = gpt.tensors().iter().map(|(_, s)| s.iter().product::<usize>()).sum();
+            if total != gpt.num_params() || gpt.params().len() != total { return Err("tensor table vs num_params".into()); }
+            res(gpt.grads(), |_| Err("grads before backward".into()))?;
+            res(gpt.backward(&g), |_| Err("backward before forward".into()))?;
+            res(gpt.attention_weights(0), |_| Err("attention weights before forward".into()))?;
+            let predicted = gpt.predict(&ids);
+            match gpt.forward(&ids) {
+                Ok(logits) => {
+                    if logits.dim() != (ids.len(), c.vocab_size) { return Err("logits shape".into()); }
+                    all_finite("logits", logits.iter())?;
+                    if predicted.as_ref().ok() != Some(&logits) { return Err("predict differs from forward".into()); }
+                    if c.n_layers > 0 {
+                        res(gpt.attention_weights(0), |a| if a.len() == c.n_heads && a[0].dim() == (ids.len(), ids.len()) { Ok(()) } else { Err("weights shape".into()) })?;
+                    }
+                    let gf = fit_to(&g, ids.len(), c.vocab_size);
+                    if gpt.backward(&gf).is_ok() {
+                        res(gpt.grads(), |gr| if gr.len() == total { all_finite("grads", gr.iter()) } else { Err("grads length".into()) })?;
+                    }
+                }
+                Err(e) => {
+                    good_error(&e)?;
+                    if ids.len() > c.max_len && !e.to_string().contains(&format!("{} tokens", ids.len())) { return Err(format!("long context not named: {e}")); }
+                }
+            }
+            let mut tokens = ids.clone();
+            tokens.push(0);
+            res(gpt.loss_and_backward(&tokens), |l| if l.is_finite() && *l >= 0.0 { Ok(()) } else { Err(format!("loss {l}")) })?;
+            res(gpt.loss(&tokens), |l| if l.is_finite() && *l >= 0.0 { Ok(()) } else { Err(format!("loss {l}")) })?;
+            let before = gpt.params();
+            let wrong = Array1::from(values.clone());
+            match gpt.set_params(wrong.view()) {
+                Ok(()) => all_finite("set_params", gpt.params().iter())?,
+                Err(e) => { good_error(&e)?; if gpt.params() != before { return Err("a failed set_params changed the model".into()); } }
+            }
+            let s = Sampler::with_temperature(1.0).map_err(|e| e.to_string())?;
+            res(gpt.generate(&ids, 3, &s, &mut seeded_rng(seed)), |out| if out.len() == ids.len() + 3 { Ok(()) } else { Err("generate length".into()) })?;
+            res(gpt.generate_until(&ids, 0, 5, &s, &mut seeded_rng(seed)), |out| if out.len() <= 5 && !out.contains(&0) { Ok(()) } else { Err("generate_until".into()) })?;
+            if gpt.readable().is_empty() || gpt.to_string().is_empty() { return Err("display".into()); }
+            // Save and load, when the model is small enough to write quickly.
+            if gpt.num_params() < 20_000 && c.vocab_size <= 11 {
+                let tok = CharTokenizer::from_text(&"abcdefghijk"[..c.vocab_size]).map_err(|e| e.to_string())?;
+                let path = std::env::temp_dir().join(format!("llm-math-prop-gpt-{}-{seed}.safetensors", std::process::id()));
+                gpt.save(&path, &tok).map_err(|e| format!("save: {e}"))?;
+                let (back, tok2) = Gpt::load(&path).map_err(|e| format!("load: {e}"))?;
+                if tok2 != tok || back.params() != gpt.params() { return Err("round trip".into()); }
+                let bytes = std::fs::read(&path).map_err(|e| e.to_string())?;
+                let cut = (seed as usize) % bytes.len();
+                std::fs::write(&path, &bytes[..cut]).map_err(|e| e.to_string())?;
+                match Gpt::load(&path) {
+                    Ok(_) => return Err(format!("a file cut to {cut} of {} bytes loaded", bytes.len())),
+                    Err(e) => good_error(&e)?,
+                }
+                let _ = std::fs::remove_file(&path);
+            }
+            Ok(())
+        })?;
+    }
+}
+
+proptest! {
+    #![proptest_config(config(32))]
+
+    /// Training (issue 18): train, train_val_split, TrainConfig (default), History
+    /// (tokens_per_second, readable), clip_grad_norm. Bad settings (lr ≤ 0 or not finite, clip
+    /// ≤ 0, warmup outside 1..steps, a context beyond max_len, zero sizes) are errors naming the
+    /// setting and leave the model as it was; an Ok run has one loss, lr and norm per step, all
+    /// finite; clipping never lengthens a gradient and keeps its direction.
+    #[test]
+    fn gpt_training(lr in awkward_f64(), clip in awkward_f64(), steps in prop_oneof![4 => 1usize..=6, 1 => Just(0usize), 1 => Just(2_000_000usize)],
+                    warmup in 0usize..=7, context in 0usize..=6, batch in 0usize..=3, threads in prop_oneof![4 => 1usize..=3, 1 => Just(0usize), 1 => Just(100usize)],
+                    ids in awkward_ids(), share in awkward_f64(), grads in awkward_vec(), max_norm in awkward_f64(), seed in any::<u64>()) {
+        let input = format!("lr = {lr:?}, clip = {clip:?}, steps = {steps}, warmup = {warmup}, context = {context}, batch = {batch}, threads = {threads}, ids = {ids:?}, share = {share:?}, grads = {grads:?}, max_norm = {max_norm:?}, seed = {seed}");
+        run("train", &input, move || {
+            let cfg = GptConfig { vocab_size: 6, d_model: 4, n_heads: 2, n_layers: 1, max_len: 5 };
+            let mut gpt = Gpt::new(&mut seeded_rng(seed), cfg).map_err(|e| e.to_string())?;
+            let tc = TrainConfig { steps, batch_size: batch, context, lr, warmup, clip, eval_every: 2, eval_windows: 2, seed, threads };
+            if tc.readable().is_empty() || TrainConfig::default().readable().is_empty() { return Err("readable".into()); }
+            let data: Vec<usize> = (0..40).map(|i| (i * 7 + seed as usize) % 6).collect();
+            let train_ids = if ids.len() > 8 { ids.clone() } else { data.clone() };
+            let before = gpt.params();
+            match train(&mut gpt, &train_ids, &data, &tc) {
+                Ok(h) => {
+                    if h.batch_loss.len() != steps || h.lr.len() != steps || h.grad_norm.len() != steps { return Err("one entry per step".into()); }
+                    all_finite("batch_loss", h.batch_loss.iter())?;
+                    all_finite("val_loss", h.val_loss.iter())?;
+                    if h.tokens != steps * batch * context || !(h.tokens_per_second() >= 0.0) { return Err("tokens".into()); }
+                    all_finite("params", gpt.params().iter())?;
+                    if h.readable().contains("seconds") { return Err("History shows the wall-clock time".into()); }
+                }
+                Err(e) => {
+                    good_error(&e)?;
+                    if gpt.params() != before { return Err("a refused run changed the model".into()); }
+                    if !(lr.is_finite() && lr > 0.0) && steps > 0 && steps <= 1_000_000 && batch > 0 && context > 0 && (1..=64).contains(&threads)
+                        && !e.to_string().contains("`lr`") {
+                        return Err(format!("a bad lr not named: {e}"));
+                    }
+                }
+            }
+            res(train_val_split(&ids, share), |(a, b)| if a.len() + b.len() == ids.len() && !a.is_empty() && !b.is_empty() { Ok(()) } else { Err("split".into()) })?;
+            let mut g = Array1::from(grads.clone());
+            match clip_grad_norm(&mut g, max_norm) {
+                Ok(norm) => {
+                    let after = llm_math::linalg::norm(&g);
+                    if after > max_norm * (1.0 + 1e-12) && after > norm * 1e-12 { return Err(format!("norm {after} after clipping to {max_norm}")); }
+                    if after > norm * (1.0 + 1e-12) { return Err("clipping lengthened the gradient".into()); }
+                    let orig = Array1::from(grads.clone());
+                    if norm > 0.0 && after > 0.0 && cosine_similarity(&orig, &g).map_or(false, |c| c < 1.0 - 1e-9) { return Err("direction changed".into()); }
+                }
+                Err(e) => {
+                    good_error(&e)?;
+                    if g.iter().zip(&grads).any(|(a, b)| a.to_bits() != b.to_bits()) { return Err("a failed clip changed the gradient".into()); }
+                }
+            }
             Ok(())
         })?;
     }

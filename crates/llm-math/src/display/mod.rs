@@ -109,6 +109,7 @@ impl crate::table::Table {
 use crate::attention::{Attention, Mask, MultiHeadAttention, MultiHeadOutput};
 use crate::autodiff::Value;
 use crate::calculus::GradientCheck;
+use crate::gpt::{Bigram, CharTokenizer, Gpt, GptConfig, History, TrainConfig};
 use crate::linalg::{Pca, Svd, SymEigen};
 use crate::nn::{Activation, Layer, Linear, Loss, Sequential, Softmax};
 use crate::optim::{Adam, Momentum, Schedule, Sgd};
@@ -126,6 +127,58 @@ readable_struct!(Pca { mean, components, projected, explained_variance, explaine
 readable_struct!(Attention { scores, weights, output });
 readable_struct!(MultiHeadOutput { q, k, v, heads, concat, output });
 readable_struct!(Loss { value, grad });
+readable_struct!(GptConfig { vocab_size, d_model, n_heads, n_layers, max_len });
+readable_struct!(TrainConfig { steps, batch_size, context, lr, warmup, clip, eval_every, eval_windows, seed, threads });
+
+/// The sizes and one line per part, with the parameter counts.
+impl Readable for Gpt {
+    fn readable(&self) -> String {
+        let mut fields = vec![
+            ("config", self.config().readable()),
+            ("wte", format!("{} ({} parameters, also the unembedding)", self.wte().name(), self.wte().num_params())),
+            ("wpe", layer_summary(self.wpe())),
+        ];
+        let blocks: Vec<String> = self.blocks().iter().map(|b| layer_summary(b)).collect();
+        fields.push(("blocks", blocks.readable().replace('"', "")));
+        fields.push(("ln_f", layer_summary(self.ln_f())));
+        text::fields(&format!("Gpt ({} parameters)", self.num_params()), &fields)
+    }
+}
+
+/// The measured losses; the per-step series as their length and last value
+/// (a thousand numbers would fill the page), and no wall-clock time (it
+/// differs from run to run: read `seconds` for it).
+impl Readable for History {
+    fn readable(&self) -> String {
+        let series = |v: &[f64]| match v.last() {
+            Some(x) => format!("{} values, last {}", v.len(), x.readable()),
+            None => "no values".to_string(),
+        };
+        let fields = [
+            ("eval_steps", self.eval_steps.readable()),
+            ("train_loss", self.train_loss.readable()),
+            ("val_loss", self.val_loss.readable()),
+            ("batch_loss", series(&self.batch_loss)),
+            ("lr", series(&self.lr)),
+            ("grad_norm", series(&self.grad_norm)),
+            ("tokens", self.tokens.readable()),
+        ];
+        text::fields("History", &fields)
+    }
+}
+
+impl Readable for Bigram {
+    fn readable(&self) -> String {
+        text::fields(&self.to_string(), &[("probs", self.probs().readable())])
+    }
+}
+
+/// The vocabulary as one string, a newline written `\n`.
+impl Readable for CharTokenizer {
+    fn readable(&self) -> String {
+        format!("CharTokenizer({} characters: \"{self}\")", self.vocab_size())
+    }
+}
 
 impl Readable for Linear {
     fn readable(&self) -> String {
