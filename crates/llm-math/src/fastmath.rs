@@ -178,6 +178,26 @@ twice_compiled! {
     }
 }
 
+twice_compiled! {
+    /// [`gelu_tanh`](crate::calculus::gelu_tanh) of every entry, in place:
+    /// the same bits as calling it on each, several entries at a time.
+    fn gelu_tanh_in_place / gelu_tanh_in_place_baseline(values: &mut [f64]) -> () {
+        values.iter_mut().for_each(|v| *v = crate::calculus::gelu_tanh(*v));
+    }
+}
+
+twice_compiled! {
+    /// `gᵢ ← gᵢ · gelu_tanh'(xᵢ)`: GELU(tanh)'s backward pass, in place.
+    fn gelu_tanh_backward_in_place / gelu_tanh_backward_in_place_baseline(grad: &mut [f64], x: &[f64]) -> () {
+        // Indexes, not zip: the zip's fold was not inlined into the AVX2 build.
+        let n = grad.len().min(x.len());
+        let (grad, x) = (&mut grad[..n], &x[..n]);
+        for i in 0..n {
+            grad[i] *= crate::calculus::gelu_tanh_derivative(x[i]);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use ndarray::{Array1, Array2, ArrayView1, s};
 use rand::Rng;
 
 use crate::error::{Error, Result, check_finite, check_same_len};
-use crate::nn::{Activation, Layer, in_layer};
+use crate::nn::{Activation, Layer, in_layer, softmax_cross_entropy};
 use crate::transformer::{Embedding, LayerNorm, Mlp, PositionalEncoding, Sampler, SelfAttention, TransformerBlock, generate, lm_loss};
 
 /// The sizes of a [`Gpt`].
@@ -247,6 +247,90 @@ impl Gpt {
             return Err(Error::BadShape { op: "Gpt::loss", got: vec![tokens.len()], expected: "at least 2 tokens (an input and its next token)" });
         }
         Ok(lm_loss(&self.predict(&tokens[..tokens.len() - 1])?, tokens)?.value)
+    }
+
+    /// The inputs and targets of equal windows of `T + 1` tokens, stacked
+    /// one window after another, and `T`.
+    fn stack(&self, op: &'static str, windows: &[&[usize]]) -> Result<(Vec<usize>, Vec<usize>, usize)> {
+        let Some(first) = windows.first() else {
+            return Err(Error::BadShape { op, got: vec![0], expected: "at least one window" });
+        };
+        let len = first.len();
+        if len < 2 {
+            return Err(Error::BadShape { op, got: vec![len], expected: "windows of at least 2 tokens (an input and its next token)" });
+        }
+        if let Some((i, w)) = windows.iter().enumerate().find(|(_, w)| w.len() != len) {
+            return Err(Error::invalid("windows", format!("windows[{i}] has {} tokens", w.len()), format!("every window needs the same length as windows[0], {len} tokens")));
+        }
+        let t = len - 1;
+        if t > self.config.max_len {
+            return Err(Error::invalid(
+                "windows",
+                format!("{t} tokens of context"),
+                format!("the context is longer than the positional table (max_len = {}): windows of at most {} tokens", self.config.max_len, self.config.max_len + 1),
+            ));
+        }
+        let v = self.config.vocab_size;
+        for (i, w) in windows.iter().enumerate() {
+            if let Some((j, id)) = w.iter().enumerate().find(|(_, id)| **id >= v) {
+                return Err(Error::invalid("windows", format!("windows[{i}][{j}] = {id}"), format!("a token id must be below the vocabulary size, {v}")));
+            }
+        }
+        let inputs: Vec<usize> = windows.iter().flat_map(|w| w[..t].iter().copied()).collect();
+        let targets: Vec<usize> = windows.iter().flat_map(|w| w[1..].iter().copied()).collect();
+        Ok((inputs, targets, t))
+    }
+
+    /// The mean next-token loss over a batch of windows of `T + 1` tokens
+    /// each (the mean over all `B·T` predictions, as the mean of
+    /// [`loss_and_backward`](Gpt::loss_and_backward) over the windows),
+    /// after which [`grads`](Gpt::grads) holds its gradient. The windows
+    /// run as one stacked `(B·T, d_model)` matrix (attention stays within
+    /// each window), which is what makes training fast.
+    ///
+    /// # Errors
+    /// [`Error::BadShape`] for no windows or windows shorter than 2 tokens;
+    /// [`Error::InvalidArgument`] for windows of different lengths, a
+    /// context longer than `max_len`, or an id outside the vocabulary.
+    ///
+    /// # Examples
+    /// ```
+    /// use llm_math::prelude::*;
+    /// let cfg = GptConfig { vocab_size: 5, d_model: 4, n_heads: 2, n_layers: 1, max_len: 4 };
+    /// let mut gpt = Gpt::new(&mut seeded_rng(0), cfg)?;
+    /// let (a, b) = ([1, 2, 3, 4], [0, 4, 4, 1]);
+    /// let batch = gpt.loss_and_backward_batch(&[&a, &b])?;
+    /// let one_by_one = (gpt.loss(&a)? + gpt.loss(&b)?) / 2.0;
+    /// assert!((batch - one_by_one).abs() < 1e-12);
+    /// # Ok::<(), llm_math::Error>(())
+    /// ```
+    pub fn loss_and_backward_batch(&mut self, windows: &[&[usize]]) -> Result<f64> {
+        let (inputs, targets, t) = self.stack("Gpt::loss_and_backward_batch", windows)?;
+        let x = self.wte.forward(&inputs)?; // (B·T, d)
+        let mut x = self.wpe.forward_seqs(&x, t)?; // + positions, restarting every T rows
+        for (i, b) in self.blocks.iter_mut().enumerate() {
+            x = b.forward_seqs(&x, t).map_err(|e| in_layer(i, b, e))?;
+        }
+        let h = self.ln_f.forward(&x)?;
+        let logits = self.wte.forward_logits(&h)?; // (B·T, V)
+        let loss = softmax_cross_entropy(&logits, &targets)?; // the mean over all B·T rows
+        self.backward(&loss.grad)?;
+        Ok(loss.value)
+    }
+
+    /// The mean next-token loss over a batch of windows, without gradients.
+    ///
+    /// # Errors
+    /// As [`loss_and_backward_batch`](Gpt::loss_and_backward_batch).
+    pub fn loss_batch(&self, windows: &[&[usize]]) -> Result<f64> {
+        let (inputs, targets, t) = self.stack("Gpt::loss_batch", windows)?;
+        let x = self.wte.predict(&inputs)?;
+        let mut x = self.wpe.predict_seqs(&x, t)?;
+        for (i, b) in self.blocks.iter().enumerate() {
+            x = b.predict_seqs(&x, t).map_err(|e| in_layer(i, b, e))?;
+        }
+        let h = self.ln_f.predict(&x)?;
+        Ok(softmax_cross_entropy(&self.wte.predict_logits(&h)?, &targets)?.value)
     }
 
     /// Every parameter in one vector, in the order of [`tensors`](Gpt::tensors).

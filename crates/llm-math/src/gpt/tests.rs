@@ -2,7 +2,7 @@
 //! hand, finite differences, PyTorch's documented clipping rule, and the
 //! grammar's own definition.
 
-use ndarray::Array2;
+use ndarray::{Array1, Array2};
 
 use super::*;
 use crate::calculus::gradient_check;
@@ -404,4 +404,38 @@ fn write_model_for_python() {
     let rows: Vec<String> = logits.rows().into_iter().map(|r| format!("[{}]", r.iter().map(|x| format!("{x:e}")).collect::<Vec<_>>().join(","))).collect();
     let json = format!("{{\"ids\": {ids:?}, \"logits\": [{}]}}", rows.join(","));
     std::fs::write(dir.join("logits.json"), json).unwrap();
+}
+
+#[test]
+fn a_stacked_batch_equals_its_windows_one_by_one() {
+    let mut gpt = tiny();
+    let p = gpt.params() + &crate::random::randn_vec(&mut seeded_rng(8), gpt.num_params()).mapv(|x| 0.3 * x);
+    gpt.set_params(p.view()).unwrap();
+    let windows: [&[usize]; 3] = [&[1, 4, 2, 6, 0], &[3, 3, 3, 1, 2], &[6, 5, 4, 3, 2]];
+    // Route 1: each window alone (attention, positions and the loss of one sequence), then the mean.
+    let mut one = gpt.clone();
+    let mut mean_grad = Array1::<f64>::zeros(gpt.num_params());
+    let mut mean_loss = 0.0;
+    for w in windows {
+        mean_loss += one.loss_and_backward(w).unwrap() / 3.0;
+        mean_grad = mean_grad + one.grads().unwrap() / 3.0;
+    }
+    // Route 2: the windows stacked into one (15, d) pass.
+    let loss = gpt.loss_and_backward_batch(&windows).unwrap();
+    assert!((loss - mean_loss).abs() < 1e-13, "{loss} vs {mean_loss}");
+    assert!((loss - gpt.loss_batch(&windows).unwrap()).abs() < 1e-13);
+    let diff = (&gpt.grads().unwrap() - &mean_grad).mapv(f64::abs).fold(0.0f64, |m, &d| m.max(d));
+    assert!(diff < 1e-13, "largest gradient difference {diff}");
+    // One attention matrix per window and head, each causal within its window.
+    let weights = gpt.attention_weights(0).unwrap();
+    assert_eq!(weights.len(), 3 * 2);
+    assert!(weights.iter().all(|a| a.dim() == (4, 4)));
+    // Errors name the window.
+    let e = gpt.loss_and_backward_batch(&[&[1, 2, 3], &[1, 2]]).unwrap_err().to_string();
+    assert!(e.contains("windows[1] has 2 tokens"), "{e}");
+    let e = gpt.loss_batch(&[&[1, 2, 3], &[1, 9, 2]]).unwrap_err().to_string();
+    assert!(e.contains("windows[1][1] = 9"), "{e}");
+    let e = gpt.loss_batch(&[&[0; 8]]).unwrap_err().to_string();
+    assert!(e.contains("max_len = 6"), "{e}");
+    assert!(gpt.loss_batch(&[]).is_err());
 }

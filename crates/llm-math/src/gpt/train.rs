@@ -132,12 +132,8 @@ fn fixed_windows(ids: &[usize], len: usize, n: usize) -> Vec<usize> {
 
 /// The mean loss over fixed windows of `ids`.
 fn mean_loss(model: &Gpt, ids: &[usize], len: usize, n: usize) -> Result<f64> {
-    let starts = fixed_windows(ids, len, n);
-    let mut total = 0.0;
-    for &s in &starts {
-        total += model.loss(&ids[s..s + len])?;
-    }
-    Ok(total / starts.len() as f64)
+    let windows: Vec<&[usize]> = fixed_windows(ids, len, n).into_iter().map(|s| &ids[s..s + len]).collect();
+    model.loss_batch(&windows)
 }
 
 fn check_split(name: &'static str, ids: &[usize], len: usize, vocab: usize) -> Result<()> {
@@ -150,15 +146,13 @@ fn check_split(name: &'static str, ids: &[usize], len: usize, vocab: usize) -> R
     Ok(())
 }
 
-/// The summed loss and summed gradients of `windows` on one replica.
+/// The summed loss and summed gradients of `windows` on one replica (the
+/// windows stacked into one pass).
 fn work(replica: &mut Gpt, ids: &[usize], windows: &[usize], len: usize) -> Result<(f64, Array1<f64>)> {
-    let mut grads = Array1::zeros(replica.num_params());
-    let mut loss = 0.0;
-    for &s in windows {
-        loss += replica.loss_and_backward(&ids[s..s + len])?;
-        grads += &replica.grads()?;
-    }
-    Ok((loss, grads))
+    let batch: Vec<&[usize]> = windows.iter().map(|&s| &ids[s..s + len]).collect();
+    let n = batch.len() as f64;
+    let loss = replica.loss_and_backward_batch(&batch)?;
+    Ok((loss * n, replica.grads()? * n))
 }
 
 /// Trains `model` on `train_ids` with Adam (β₁ 0.9, β₂ 0.999), a warmup +

@@ -120,7 +120,14 @@ impl Activation {
             Kind::Sigmoid => x.mapv(sigmoid),
             Kind::Tanh => x.mapv(tanh),
             Kind::Gelu => x.mapv(gelu),
-            Kind::GeluTanh => x.mapv(gelu_tanh),
+            Kind::GeluTanh => {
+                let mut y = x.to_owned(); // the same memory order as x (the products write column-major)
+                match y.as_slice_memory_order_mut() {
+                    Some(values) => crate::fastmath::gelu_tanh_in_place(values), // several entries at a time
+                    None => y.mapv_inplace(gelu_tanh),
+                }
+                y
+            }
         })
     }
 
@@ -160,7 +167,15 @@ impl Layer for Activation {
             Kind::Sigmoid => zip.map_collect(|&g, &x| g * sigmoid_derivative(x)),
             Kind::Tanh => zip.map_collect(|&g, &x| g * tanh_derivative(x)),
             Kind::Gelu => zip.map_collect(|&g, &x| g * gelu_derivative(x)),
-            Kind::GeluTanh => zip.map_collect(|&g, &x| g * gelu_tanh_derivative(x)),
+            Kind::GeluTanh => {
+                let mut g = grad_output.to_owned(); // the same memory order as the gradient
+                let same_order = g.strides() == x.strides();
+                match (g.as_slice_memory_order_mut(), x.as_slice_memory_order()) {
+                    (Some(gs), Some(xs)) if same_order => crate::fastmath::gelu_tanh_backward_in_place(gs, xs), // several entries at a time
+                    _ => g.zip_mut_with(x, |g, &x| *g *= gelu_tanh_derivative(x)),
+                }
+                g
+            }
         };
         check_result(self.backward_op(), &grad_input.view())?; // GELU' reaches 1.13: a gradient near f64::MAX overflows
         Ok(grad_input)

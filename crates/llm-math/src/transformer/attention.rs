@@ -15,8 +15,11 @@ struct Saved {
     q: Array2<f64>,
     k: Array2<f64>,
     v: Array2<f64>,
-    /// Each head's attention weights, `n_heads × (T, T)`.
+    /// Each head's attention weights, `n_heads × (T, T)` (for stacked
+    /// sequences, sequence by sequence: every head of the first, then of the second, …).
     weights: Vec<Array2<f64>>,
+    /// The rows of one sequence (all the rows unless sequences were stacked).
+    seq_len: usize,
 }
 
 /// Multi-head self-attention with learned projections (each a
@@ -206,7 +209,7 @@ impl SelfAttention {
     /// at most 100 million numbers: the saved weights of every head, one
     /// more `(T, T)` matrix (a head's scores, or `∂L/∂A`) and the causal
     /// mask's `T²` bytes are the layer's peak, kept below 800 MB.
-    fn check_input(&self, x: &Array2<f64>) -> Result<()> {
+    fn check_input(&self, x: &Array2<f64>, seq_len: usize) -> Result<()> {
         const OP: &str = "SelfAttention.forward";
         if x.ncols() != self.d_model() || x.nrows() == 0 {
             return Err(Error::ShapeMismatch {
@@ -216,9 +219,14 @@ impl SelfAttention {
                 rule: "X (left) needs at least one row (token) and d_model columns, one per row of W_Q (right)",
             });
         }
+        if seq_len == 0 || x.nrows() % seq_len != 0 {
+            return Err(Error::invalid("seq_len", seq_len, format!("the {} rows must be whole sequences of seq_len rows", x.nrows())));
+        }
         check_finite(OP, &x.view())?;
-        let t = x.nrows();
-        let peak = self.n_heads.checked_add(2).and_then(|m| t.checked_mul(t)?.checked_mul(m)); // (n_heads + 2)·T²
+        let t = seq_len;
+        let blocks = x.nrows() / t;
+        // (blocks · n_heads + 2)·T²: every sequence's and head's weights, one more (T, T), the mask.
+        let peak = blocks.checked_mul(self.n_heads).and_then(|m| m.checked_add(2)).and_then(|m| t.checked_mul(t)?.checked_mul(m));
         if peak.is_none_or(|n| n > MAX_WEIGHTS) {
             return Err(Error::invalid(
                 "seq_len",
@@ -235,20 +243,51 @@ impl SelfAttention {
     /// Attention in each head on the projections, the heads side by side;
     /// each head's weights pushed onto `keep` if given (forward keeps them
     /// for backward, predict drops each head's after use).
-    fn attend(&self, q: &Array2<f64>, k: &Array2<f64>, v: &Array2<f64>, mut keep: Option<&mut Vec<Array2<f64>>>) -> Result<Array2<f64>> {
-        let (t, dh) = (q.nrows(), self.d_head());
+    fn attend(&self, q: &Array2<f64>, k: &Array2<f64>, v: &Array2<f64>, seq_len: usize, mut keep: Option<&mut Vec<Array2<f64>>>) -> Result<Array2<f64>> {
+        let (t, dh) = (seq_len, self.d_head());
         let mask = if self.causal { Some(Mask::Causal) } else { None };
-        let mut concat = Array2::zeros((t, self.d_model())); // (T, d_model)
-        for h in 0..self.n_heads {
-            let cols = s![.., h * dh..(h + 1) * dh];
-            // (T, d_head)·(d_head, T) -> (T, T) weights, (T, T)·(T, d_head) -> (T, d_head) output
-            let head = scaled_dot_product_attention(q.slice(cols), k.slice(cols), v.slice(cols), mask.as_ref())?;
-            concat.slice_mut(cols).assign(&head.output);
-            if let Some(kept) = keep.as_deref_mut() {
-                kept.push(head.weights); // (T, T)
+        let mut concat = Array2::zeros((q.nrows(), self.d_model())); // (T, d_model)
+        for b in 0..q.nrows() / t {
+            let rows = b * t..(b + 1) * t; // one sequence; stacked ones never attend to each other
+            for h in 0..self.n_heads {
+                let cols = h * dh..(h + 1) * dh;
+                let at = s![rows.clone(), cols];
+                // (T, d_head)·(d_head, T) -> (T, T) weights, (T, T)·(T, d_head) -> (T, d_head) output
+                let head = scaled_dot_product_attention(q.slice(at), k.slice(at), v.slice(at), mask.as_ref())?;
+                concat.slice_mut(at).assign(&head.output);
+                if let Some(kept) = keep.as_deref_mut() {
+                    kept.push(head.weights); // (T, T)
+                }
             }
         }
         Ok(concat)
+    }
+
+    /// [`forward`](Layer::forward) for `x` made of sequences of `seq_len`
+    /// rows stacked (a batch in one matrix): the projections run on all
+    /// rows at once, attention within each sequence.
+    pub(crate) fn forward_seqs(&mut self, x: &Array2<f64>, seq_len: usize) -> Result<Array2<f64>> {
+        self.saved = None; // a failed pass must not leave an earlier pass's state for backward
+        self.check_input(x, seq_len)?;
+        let q = self.w_q.forward(x).map_err(|e| in_layer(0, &self.w_q, e))?; // (T, d_model)
+        let k = self.w_k.forward(x).map_err(|e| in_layer(1, &self.w_k, e))?; // (T, d_model)
+        let v = self.w_v.forward(x).map_err(|e| in_layer(2, &self.w_v, e))?; // (T, d_model)
+        let mut weights = Vec::with_capacity(self.n_heads); // n_heads × (T, T)
+        let concat = self.attend(&q, &k, &v, seq_len, Some(&mut weights))?; // (T, d_model)
+        let y = self.w_o.forward(&concat).map_err(|e| in_layer(3, &self.w_o, e))?; // (T, d_model)
+        self.saved = Some(Saved { q, k, v, weights, seq_len });
+        Ok(y)
+    }
+
+    /// [`predict`](Layer::predict) for stacked sequences of `seq_len` rows.
+    pub(crate) fn predict_seqs(&self, x: &Array2<f64>, seq_len: usize) -> Result<Array2<f64>> {
+        self.check_input(x, seq_len)?;
+        let [w_q, w_k, w_v, w_o] = self.projections();
+        let q = w_q.predict(x).map_err(|e| in_layer(0, w_q, e))?; // (T, d_model)·(d_model, d_model) -> (T, d_model)
+        let k = w_k.predict(x).map_err(|e| in_layer(1, w_k, e))?; // (T, d_model)
+        let v = w_v.predict(x).map_err(|e| in_layer(2, w_v, e))?; // (T, d_model)
+        let concat = self.attend(&q, &k, &v, seq_len, None)?; // (T, d_model): the heads side by side
+        w_o.predict(&concat).map_err(|e| in_layer(3, w_o, e)) // (T, d_model)·(d_model, d_model) -> (T, d_model)
     }
 }
 
@@ -259,39 +298,25 @@ impl Layer for SelfAttention {
     }
 
     fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        self.saved = None; // a failed pass must not leave an earlier pass's state for backward
-        self.check_input(x)?;
-        let q = self.w_q.forward(x).map_err(|e| in_layer(0, &self.w_q, e))?; // (T, d_model)
-        let k = self.w_k.forward(x).map_err(|e| in_layer(1, &self.w_k, e))?; // (T, d_model)
-        let v = self.w_v.forward(x).map_err(|e| in_layer(2, &self.w_v, e))?; // (T, d_model)
-        let mut weights = Vec::with_capacity(self.n_heads); // n_heads × (T, T)
-        let concat = self.attend(&q, &k, &v, Some(&mut weights))?; // (T, d_model)
-        let y = self.w_o.forward(&concat).map_err(|e| in_layer(3, &self.w_o, e))?; // (T, d_model)
-        self.saved = Some(Saved { q, k, v, weights });
-        Ok(y)
+        self.forward_seqs(x, x.nrows())
     }
 
     fn predict(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        self.check_input(x)?;
-        let [w_q, w_k, w_v, w_o] = self.projections();
-        let q = w_q.predict(x).map_err(|e| in_layer(0, w_q, e))?; // (T, d_model)·(d_model, d_model) -> (T, d_model)
-        let k = w_k.predict(x).map_err(|e| in_layer(1, w_k, e))?; // (T, d_model)
-        let v = w_v.predict(x).map_err(|e| in_layer(2, w_v, e))?; // (T, d_model)
-        let concat = self.attend(&q, &k, &v, None)?; // (T, d_model): the heads side by side
-        w_o.predict(&concat).map_err(|e| in_layer(3, w_o, e)) // (T, d_model)·(d_model, d_model) -> (T, d_model)
+        self.predict_seqs(x, x.nrows())
     }
 
     fn backward(&mut self, grad_output: &Array2<f64>) -> Result<Array2<f64>> {
         const OP: &str = "SelfAttention.backward";
-        let Saved { q, k, v, weights } = self.saved.as_ref().ok_or_else(|| no_forward_yet("SelfAttention"))?;
-        let (t, dh) = (q.nrows(), self.d_model() / self.n_heads);
-        check_grad_shape(OP, grad_output, (t, self.d_model()))?;
+        let Saved { q, k, v, weights, seq_len } = self.saved.as_ref().ok_or_else(|| no_forward_yet("SelfAttention"))?;
+        let (t, dh) = (*seq_len, self.d_model() / self.n_heads);
+        check_grad_shape(OP, grad_output, (q.nrows(), self.d_model()))?;
         check_finite(OP, &grad_output.view())?;
         let grad_concat = self.w_o.backward(grad_output).map_err(|e| in_layer(3, &self.w_o, e))?; // (T, d_model)
         let scale = 1.0 / (dh as f64).sqrt();
         let (mut grad_q, mut grad_k, mut grad_v) = (Array2::zeros(q.raw_dim()), Array2::zeros(k.raw_dim()), Array2::zeros(v.raw_dim())); // (T, d_model) each
-        for (h, a) in weights.iter().enumerate() {
-            let cols = s![.., h * dh..(h + 1) * dh];
+        for (i, a) in weights.iter().enumerate() {
+            let (b, h) = (i / self.n_heads, i % self.n_heads); // sequence b, head h
+            let cols = s![b * t..(b + 1) * t, h * dh..(h + 1) * dh];
             let grad_out = grad_concat.slice(cols); // (T, d_head): ∂L/∂O_h
             grad_v.slice_mut(cols).assign(&matmul(a.t(), grad_out)); // (T, T)·(T, d_head) -> (T, d_head)
             // The one (T, T) matrix of the backward pass: ∂L/∂A, turned into ∂L/∂S in place.

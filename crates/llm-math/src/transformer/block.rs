@@ -442,6 +442,33 @@ impl TransformerBlock {
     }
 }
 
+impl TransformerBlock {
+    /// [`forward`](Layer::forward) for `x` made of sequences of `seq_len`
+    /// rows stacked (a batch in one matrix): everything but attention works
+    /// row by row, and attention stays within each sequence.
+    pub(crate) fn forward_seqs(&mut self, x: &Array2<f64>, seq_len: usize) -> Result<Array2<f64>> {
+        self.shape = None;
+        let a = self.ln1.forward(x).map_err(|e| in_layer(0, &self.ln1, e))?; // (T, d_model)
+        let a = self.attn.forward_seqs(&a, seq_len).map_err(|e| in_layer(1, &self.attn, e))?; // (T, d_model)
+        let h = residual_sum("TransformerBlock.forward (X + attention)", x, a)?;
+        let m = self.ln2.forward(&h).map_err(|e| in_layer(2, &self.ln2, e))?;
+        let m = self.mlp.forward(&m).map_err(|e| in_layer(3, &self.mlp, e))?;
+        let y = residual_sum("TransformerBlock.forward (H + MLP)", &h, m)?;
+        self.shape = Some(x.dim());
+        Ok(y)
+    }
+
+    /// [`predict`](Layer::predict) for stacked sequences of `seq_len` rows.
+    pub(crate) fn predict_seqs(&self, x: &Array2<f64>, seq_len: usize) -> Result<Array2<f64>> {
+        let a = self.ln1.predict(x).map_err(|e| in_layer(0, &self.ln1, e))?; // (T, d_model) -> (T, d_model)
+        let a = self.attn.predict_seqs(&a, seq_len).map_err(|e| in_layer(1, &self.attn, e))?; // (T, d_model) -> (T, d_model)
+        let h = residual_sum("TransformerBlock.forward (X + attention)", x, a)?; // (T, d_model) + (T, d_model)
+        let m = self.ln2.predict(&h).map_err(|e| in_layer(2, &self.ln2, e))?; // (T, d_model) -> (T, d_model)
+        let m = self.mlp.predict(&m).map_err(|e| in_layer(3, &self.mlp, e))?; // (T, d_model) -> (T, hidden) -> (T, d_model)
+        residual_sum("TransformerBlock.forward (H + MLP)", &h, m) // (T, d_model) + (T, d_model)
+    }
+}
+
 /// `x + fx` in a block, an overflow error naming `op` if it is beyond f64.
 fn residual_sum(op: &'static str, x: &Array2<f64>, fx: Array2<f64>) -> Result<Array2<f64>> {
     let y = fx + x;
@@ -455,24 +482,11 @@ impl Layer for TransformerBlock {
     }
 
     fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        self.shape = None;
-        let a = self.ln1.forward(x).map_err(|e| in_layer(0, &self.ln1, e))?; // (T, d_model)
-        let a = self.attn.forward(&a).map_err(|e| in_layer(1, &self.attn, e))?; // (T, d_model)
-        let h = residual_sum("TransformerBlock.forward (X + attention)", x, a)?;
-        let m = self.ln2.forward(&h).map_err(|e| in_layer(2, &self.ln2, e))?;
-        let m = self.mlp.forward(&m).map_err(|e| in_layer(3, &self.mlp, e))?;
-        let y = residual_sum("TransformerBlock.forward (H + MLP)", &h, m)?;
-        self.shape = Some(x.dim());
-        Ok(y)
+        self.forward_seqs(x, x.nrows())
     }
 
     fn predict(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        let a = self.ln1.predict(x).map_err(|e| in_layer(0, &self.ln1, e))?; // (T, d_model) -> (T, d_model)
-        let a = self.attn.predict(&a).map_err(|e| in_layer(1, &self.attn, e))?; // (T, d_model) -> (T, d_model)
-        let h = residual_sum("TransformerBlock.forward (X + attention)", x, a)?; // (T, d_model) + (T, d_model)
-        let m = self.ln2.predict(&h).map_err(|e| in_layer(2, &self.ln2, e))?; // (T, d_model) -> (T, d_model)
-        let m = self.mlp.predict(&m).map_err(|e| in_layer(3, &self.mlp, e))?; // (T, d_model) -> (T, hidden) -> (T, d_model)
-        residual_sum("TransformerBlock.forward (H + MLP)", &h, m) // (T, d_model) + (T, d_model)
+        self.predict_seqs(x, x.nrows())
     }
 
     fn backward(&mut self, grad_output: &Array2<f64>) -> Result<Array2<f64>> {

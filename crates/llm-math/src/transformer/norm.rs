@@ -166,18 +166,34 @@ impl LayerNorm {
     fn normalise(&self, x: &Array2<f64>) -> Result<(Array2<f64>, Normalised)> {
         const OP: &str = "LayerNorm.forward";
         check_input(OP, x, self.d_model())?;
-        let rough = x.mean_axis(Axis(1)).expect("checked: at least one column").insert_axis(Axis(1)); // (T, 1)
-        // One correction step: the rounding of Σx/d, divided by a tiny σ, would not be tiny (a constant
-        // row of 5e5 came out as 3.7e-8 instead of 0); the mean of x − rough recovers it.
-        let mean = &rough + &(x - &rough).mean_axis(Axis(1)).expect("checked: at least one column").insert_axis(Axis(1)); // (T, 1)
-        let centred = x - &mean; // (T, d)
-        let var = centred.mapv(|c| c * c).mean_axis(Axis(1)).expect("checked: at least one column").insert_axis(Axis(1)); // (T, 1), biased
-        // Squares beyond f64 would make 1/√(σ² + ε) = 0 and x̂ a silent 0: an overflow error instead.
-        check_result(OP, &var.view())?;
-        let inv_std = var.mapv(|v| 1.0 / (v + self.eps).sqrt()); // (T, 1)
-        let x_hat = centred * &inv_std; // (T, d)
+        // Row by row in one pass each (a batch of stacked sequences has thousands of short rows).
+        let n = self.d_model() as f64;
+        let mut x_hat = Array2::zeros(x.raw_dim()); // (T, d)
+        let mut inv_std = Array2::zeros((x.nrows(), 1)); // (T, 1)
+        for (i, ((row, mut out), inv)) in x.rows().into_iter().zip(x_hat.rows_mut()).zip(inv_std.iter_mut()).enumerate() {
+            let rough = row.sum() / n;
+            // One correction step: the rounding of Σx/d, divided by a tiny σ, would not be tiny (a constant
+            // row of 5e5 came out as 3.7e-8 instead of 0); the mean of x − rough recovers it.
+            let mean = rough + row.iter().map(|&v| v - rough).sum::<f64>() / n;
+            let mut var = 0.0;
+            for (o, &v) in out.iter_mut().zip(row) {
+                *o = v - mean; // centred
+                var += *o * *o;
+            }
+            let var = var / n; // biased
+            // Squares beyond f64 would make 1/√(σ² + ε) = 0 and x̂ a silent 0: an overflow error instead.
+            if !var.is_finite() {
+                return Err(Error::Overflow { op: OP, index: vec![i, 0] });
+            }
+            let s = 1.0 / (var + self.eps).sqrt();
+            out.mapv_inplace(|c| c * s);
+            *inv = s;
+        }
         check_result(OP, &x_hat.view())?; // a mean beyond f64 leaves ∞ − ∞ = NaN here
-        let y = &x_hat * &self.gamma + &self.beta; // (T, d) ⊙ (d,) + (d,)
+        let mut y = x_hat.clone(); // (T, d) ⊙ (d,) + (d,)
+        for mut row in y.rows_mut() {
+            ndarray::Zip::from(&mut row).and(&self.gamma).and(&self.beta).for_each(|y, &g, &b| *y = *y * g + b);
+        }
         check_result(OP, &y.view())?;
         Ok((y, Normalised { x_hat, inv_std }))
     }
@@ -204,12 +220,25 @@ impl Layer for LayerNorm {
         let Normalised { x_hat, inv_std } = self.cache.as_ref().ok_or_else(|| no_forward_yet("LayerNorm"))?;
         check_grad_shape(OP, grad_output, x_hat.dim())?;
         check_finite(OP, &grad_output.view())?;
-        let g_hat = grad_output * &self.gamma; // (T, d): ∂L/∂x̂
-        let mean_g = g_hat.mean_axis(Axis(1)).expect("d ≥ 1").insert_axis(Axis(1)); // (T, 1)
-        let mean_gx = (&g_hat * x_hat).mean_axis(Axis(1)).expect("d ≥ 1").insert_axis(Axis(1)); // (T, 1)
-        let grad_input = (&g_hat - &mean_g - &(x_hat * &mean_gx)) * inv_std; // (T, d)
-        let grad_gamma = (grad_output * x_hat).sum_axis(Axis(0)); // (d,)
-        let grad_beta = grad_output.sum_axis(Axis(0)); // (d,)
+        // Row by row, with ĝ = G ⊙ γ (∂L/∂x̂):
+        // ∂L/∂x = (ĝ − mean(ĝ) − x̂ · mean(ĝ ⊙ x̂)) / σ,  ∂L/∂γ = Σ_rows G ⊙ x̂,  ∂L/∂β = Σ_rows G.
+        let n = self.d_model() as f64;
+        let mut grad_input = Array2::zeros(x_hat.raw_dim()); // (T, d)
+        let mut grad_gamma = Array1::<f64>::zeros(self.d_model()); // (d,)
+        let mut grad_beta = Array1::<f64>::zeros(self.d_model()); // (d,)
+        for (((g, xh), mut out), &s) in grad_output.rows().into_iter().zip(x_hat.rows()).zip(grad_input.rows_mut()).zip(inv_std.iter()) {
+            let (mut mean_g, mut mean_gx) = (0.0, 0.0);
+            for ((&g, &gamma), &xh) in g.iter().zip(&self.gamma).zip(xh) {
+                mean_g += g * gamma;
+                mean_gx += g * gamma * xh;
+            }
+            let (mean_g, mean_gx) = (mean_g / n, mean_gx / n);
+            ndarray::Zip::from(&mut out).and(&g).and(&self.gamma).and(&xh).for_each(|o, &g, &gamma, &xh| *o = (g * gamma - mean_g - xh * mean_gx) * s);
+            ndarray::Zip::from(&mut grad_gamma).and(&mut grad_beta).and(&g).and(&xh).for_each(|gg, gb, &g, &xh| {
+                *gg += g * xh;
+                *gb += g;
+            });
+        }
         check_result("LayerNorm.backward (∂L/∂X)", &grad_input.view())?;
         check_result("LayerNorm.backward (∂L/∂γ)", &grad_gamma.view())?;
         check_result("LayerNorm.backward (∂L/∂β)", &grad_beta.view())?;

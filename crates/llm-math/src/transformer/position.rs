@@ -81,7 +81,8 @@ pub struct PositionalEncoding {
     table: Array2<f64>,
     learned: bool,
     /// `T` of the last forward pass.
-    seq_len: Option<usize>,
+    /// The last forward pass's (rows, seq_len): rows = a number of stacked sequences × seq_len.
+    seq_len: Option<(usize, usize)>,
     /// `∂L/∂P`, `(max_len, d_model)` (a learned table only).
     grad_table: Option<Array2<f64>>,
 }
@@ -156,6 +157,12 @@ impl PositionalEncoding {
 
     /// `X + P[..T]` after checking `x`.
     fn add(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        self.add_seqs(x, x.nrows())
+    }
+
+    /// `X + P` for `X` made of sequences of `seq_len` rows stacked one
+    /// above the other: row `i` gets position `i mod seq_len`.
+    fn add_seqs(&self, x: &Array2<f64>, seq_len: usize) -> Result<Array2<f64>> {
         if x.ncols() != self.d_model() || x.nrows() == 0 {
             return Err(Error::ShapeMismatch {
                 op: "PositionalEncoding.forward",
@@ -164,7 +171,7 @@ impl PositionalEncoding {
                 rule: "X (T, d_model) needs at least one row and the table's d_model columns",
             });
         }
-        let (t, max_len) = (x.nrows(), self.max_len());
+        let (t, max_len) = (seq_len, self.max_len());
         if t > max_len {
             return Err(Error::invalid(
                 "seq_len",
@@ -172,9 +179,30 @@ impl PositionalEncoding {
                 format!("a sequence longer than the table has no position vectors past position {} (crop it to the last {max_len} tokens, or use a longer table)", max_len - 1),
             ));
         }
+        if t == 0 || x.nrows() % t != 0 {
+            return Err(Error::invalid("seq_len", t, format!("the {} rows must be whole sequences of seq_len rows", x.nrows())));
+        }
         check_finite("PositionalEncoding.forward", &x.view())?;
-        let y = x + &self.table.slice(s![..t, ..]); // (T, d_model) + (T, d_model)
+        let mut y = x.to_owned();
+        for mut block in y.exact_chunks_mut((t, self.d_model())) {
+            block += &self.table.slice(s![..t, ..]); // (T, d_model) + (T, d_model)
+        }
         check_result("PositionalEncoding.forward", &y.view())?;
+        Ok(y)
+    }
+
+    /// [`predict`](Layer::predict) for stacked sequences of `seq_len` rows.
+    pub(crate) fn predict_seqs(&self, x: &Array2<f64>, seq_len: usize) -> Result<Array2<f64>> {
+        self.add_seqs(x, seq_len)
+    }
+
+    /// [`forward`](Layer::forward) for `x` made of sequences of `seq_len`
+    /// rows stacked (a batch in one matrix): positions restart every
+    /// `seq_len` rows.
+    pub(crate) fn forward_seqs(&mut self, x: &Array2<f64>, seq_len: usize) -> Result<Array2<f64>> {
+        self.seq_len = None; // a failed pass must not leave an earlier pass's length for backward
+        let y = self.add_seqs(x, seq_len)?;
+        self.seq_len = Some((x.nrows(), seq_len));
         Ok(y)
     }
 }
@@ -186,10 +214,7 @@ impl Layer for PositionalEncoding {
     }
 
     fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        self.seq_len = None; // a failed pass must not leave an earlier pass's length for backward
-        let y = self.add(x)?;
-        self.seq_len = Some(x.nrows());
-        Ok(y)
+        self.forward_seqs(x, x.nrows())
     }
 
     fn predict(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
@@ -197,12 +222,17 @@ impl Layer for PositionalEncoding {
     }
 
     fn backward(&mut self, grad_output: &Array2<f64>) -> Result<Array2<f64>> {
-        let t = self.seq_len.ok_or_else(|| no_forward_yet("PositionalEncoding"))?;
-        check_grad_shape("PositionalEncoding.backward", grad_output, (t, self.d_model()))?;
+        let (rows, t) = self.seq_len.ok_or_else(|| no_forward_yet("PositionalEncoding"))?;
+        check_grad_shape("PositionalEncoding.backward", grad_output, (rows, self.d_model()))?;
         check_finite("PositionalEncoding.backward", &grad_output.view())?;
         if self.learned {
             let mut grad = Array2::zeros(self.table.raw_dim()); // (max_len, d_model)
-            grad.slice_mut(s![..t, ..]).assign(grad_output); // rows past T were not used: 0
+            // Rows past T were not used: 0. Stacked sequences each add their rows to P[..T].
+            let mut used = grad.slice_mut(s![..t, ..]);
+            for block in grad_output.exact_chunks((t, self.d_model())) {
+                used += &block;
+            }
+            check_result("PositionalEncoding.backward", &grad.view())?;
             self.grad_table = Some(grad);
         }
         Ok(grad_output.clone())
