@@ -2056,10 +2056,12 @@ proptest! {
     }
 
     /// The tiny GPT (issue 18): Gpt::new, config, wte, wpe, blocks, ln_f, tensors, num_params,
-    /// forward, predict, backward, loss_and_backward, loss, params, grads, set_params,
+    /// forward, predict, backward, loss_and_backward, loss, loss_and_backward_batch, loss_batch,
+    /// params, grads, set_params,
     /// attention_weights, generate, generate_until, save, load. Ok logits are (T, V) and finite;
     /// forward and predict agree; the tensor table adds up to num_params; a context longer than
-    /// max_len or an id outside the vocabulary names itself; a failed set_params changes
+    /// max_len or an id outside the vocabulary names itself; a batch's loss is the mean of its
+    /// windows' losses; a failed set_params changes
     /// nothing; save then load gives the same logits; a file cut short is a clear error.
     #[test]
     fn gpt_model(cfg in awkward_gpt_config(), ids in awkward_ids(), g in awkward_matrix(), values in awkward_vec(), seed in any::<u64>()) {
@@ -2102,6 +2104,14 @@ proptest! {
             tokens.push(0);
             res(gpt.loss_and_backward(&tokens), |l| if l.is_finite() && *l >= 0.0 { Ok(()) } else { Err(format!("loss {l}")) })?;
             res(gpt.loss(&tokens), |l| if l.is_finite() && *l >= 0.0 { Ok(()) } else { Err(format!("loss {l}")) })?;
+            let reversed: Vec<usize> = tokens.iter().rev().copied().collect();
+            let batch: [&[usize]; 2] = [&tokens, &reversed];
+            res(gpt.loss_and_backward_batch(&batch), |l| if l.is_finite() && *l >= 0.0 { Ok(()) } else { Err(format!("batch loss {l}")) })?;
+            match (gpt.loss_batch(&batch), gpt.loss(&tokens), gpt.loss(&reversed)) {
+                (Ok(b), Ok(a), Ok(r)) => if (b - (a + r) / 2.0).abs() > 1e-9 * (1.0 + b.abs()) { return Err(format!("batch {b} vs windows {a}, {r}")); },
+                (Ok(b), _, _) => return Err(format!("a batch loss {b} where a window alone fails")),
+                (Err(e), _, _) => good_error(&e)?,
+            }
             let before = gpt.params();
             let wrong = Array1::from(values.clone());
             match gpt.set_params(wrong.view()) {
