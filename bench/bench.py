@@ -13,6 +13,12 @@ numerics section is left out, then measures:
   notebooks  every notebook executed headless in a fresh kernel, and an
              ipykernel notebook of the same shape (same cells, same figures)
   numerics   criterion's medians (target/criterion) against numpy's
+  training   notebook 08's tiny GPT trained for a number of steps: tokens/s
+             and peak memory of the crate (bench/src/bin/train_tiny_gpt.rs,
+             release), the same model and maths in NumPy
+             (bench/tiny_gpt_numpy.py) and in PyTorch on the CPU
+             (bench/tiny_gpt_torch.py, its own venv under .tools/, pinned in
+             bench/requirements-torch.txt: ~3.4 GB of CUDA wheels from PyPI)
 
 Usage (the venv's Python; scripts/bench runs it so):
   bench/bench.py [--reps N] [--no-cold] [--only SECTION ...] [--out FILE]
@@ -39,7 +45,7 @@ from llm_math_tools.report import Steps, say
 from llm_math_tools.rule import cell_failure, notebook_failures
 
 BENCH = Path(__file__).resolve().parent
-SECTIONS = ("start", "cells", "notebooks", "numerics")
+SECTIONS = ("start", "cells", "notebooks", "numerics", "training")
 TIMEOUT_S = 1800  # a cold kernel compiles every dependency inside one cell
 
 SETUP = ':dep llm-math = { path = "../crates/llm-math" }\nuse llm_math::prelude::*;'
@@ -251,6 +257,65 @@ def bench_numerics(results):
     results["numerics"] = {"rows": rows, "numpy": numpy["numpy"], "blas": numpy["blas"]}
 
 
+# Notebook 08's model and batch: d_model 48, 4 heads, 2 blocks, context 32, 16 windows a step.
+TRAIN_ARGS = ["--d-model", "48", "--heads", "4", "--layers", "2", "--context", "32", "--batch", "16"]
+TRAIN_STEPS = 200
+TRAIN_RUNS = 3
+TORCH_VENV = ROOT / ".tools" / "torch-venv"
+
+
+def torch_python(steps):
+    """The torch venv's python, installing it (pinned) the first time; None if it cannot be installed."""
+    python = TORCH_VENV / "bin" / "python"
+
+    def install():
+        subprocess.run([sys.executable, "-m", "venv", str(TORCH_VENV)], check=True)
+        subprocess.run([str(TORCH_VENV / "bin" / "pip"), "install", "--disable-pip-version-check", "--progress-bar", "off",
+                        "-r", str(BENCH / "requirements-torch.txt")], check=True)
+    try:
+        stamped(steps, "PyTorch for the training baseline (bench/requirements-torch.txt, its own venv in .tools/torch-venv; "
+                "about 3.4 GB of wheels the first time)", TORCH_VENV / ".requirements.sha256",
+                [BENCH / "requirements-torch.txt"], install)
+    except subprocess.CalledProcessError as e:
+        say(f"  PyTorch could not be installed ({e}); its row is left out")
+        return None
+    return python
+
+
+def train_once(cmd, env=None):
+    out = subprocess.run(cmd, cwd=ROOT, check=True, capture_output=True, text=True, env=env).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def bench_training(results, steps):
+    binary = ROOT / "target" / "release" / "train_tiny_gpt"
+    tuned_env = dict(os.environ, MALLOC_TRIM_THRESHOLD_="268435456", MALLOC_MMAP_THRESHOLD_="268435456")
+    torch = torch_python(steps)
+    sides = [("llm-math (Rust, 2 threads)", [str(binary)] + TRAIN_ARGS, None),
+             ("NumPy (OpenBLAS, 2 threads)", [sys.executable, str(BENCH / "tiny_gpt_numpy.py"), "--vocab", "25"] + TRAIN_ARGS, None),
+             ("NumPy, glibc malloc thresholds raised", [sys.executable, str(BENCH / "tiny_gpt_numpy.py"), "--vocab", "25"] + TRAIN_ARGS, tuned_env)]
+    if torch:
+        sides.append(("PyTorch CPU (2 threads)", [str(torch), str(BENCH / "tiny_gpt_torch.py"), "--vocab", "25"] + TRAIN_ARGS, None))
+    rows = {name: [] for name, _, _ in sides}
+    for run in range(TRAIN_RUNS):  # interleaved, so a busy moment of the machine does not hit one side only
+        for name, cmd, env in sides:
+            r = train_once(cmd + ["--steps", str(TRAIN_STEPS)], env)
+            if "error" in r:
+                say(f"  {name}: {r['error']}")
+                rows.pop(name, None)
+                continue
+            rows[name].append(r)
+            say(f"  run {run + 1}/{TRAIN_RUNS} {name}: {r['tokens_per_s']:,.0f} tokens/s, {r['step_ms']:.1f} ms/step, peak {r['peak_rss_mb']:.0f} MB")
+    summary = []
+    for name, runs in rows.items():
+        if runs:
+            summary.append({"impl": name, "tokens_per_s": statistics.median(r["tokens_per_s"] for r in runs),
+                            "step_ms": statistics.median(r["step_ms"] for r in runs),
+                            "peak_rss_mb": max(r["peak_rss_mb"] for r in runs), "runs": runs})
+    results["training"] = {"steps": TRAIN_STEPS, "args": " ".join(TRAIN_ARGS), "rows": summary,
+                           "load": os.getloadavg()[0]}
+
+
 # ---------------------------------------------------------------------------
 # Report
 # ---------------------------------------------------------------------------
@@ -300,6 +365,16 @@ def report(results):
         for r in n["rows"]:
             lines.append(f"| {r['op']} | {fmt_t(r['rust'])} | {fmt_t(r['numpy'])} | {r['numpy'] / r['rust']:.2f}× |")
         lines.append("")
+    if "training" in results:
+        t = results["training"]
+        numpy = next((r for r in t["rows"] if r["impl"].startswith("NumPy (")), None)
+        lines += [f"**Training notebook 08's tiny GPT** ({t['args']}; {t['steps']} steps, median of {TRAIN_RUNS} runs; "
+                  "peak memory = the process's largest resident set)", "",
+                  "| implementation | tokens/s | ms/step | peak memory | speed vs NumPy |", "|---|---:|---:|---:|---:|"]
+        for r in t["rows"]:
+            ratio = f"{r['tokens_per_s'] / numpy['tokens_per_s']:.2f}×" if numpy else "–"
+            lines.append(f"| {r['impl']} | {r['tokens_per_s']:,.0f} | {r['step_ms']:.1f} | {r['peak_rss_mb']:.0f} MB | {ratio} |")
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -321,7 +396,11 @@ def main():
         steps.step("llm-math numerics with criterion (cargo bench -p llm-math-bench; the first build takes minutes)")
         subprocess.run(["cargo", "bench", "-p", "llm-math-bench", "--bench", "numerics", "--", "--noplot"], cwd=ROOT, check=True)
         steps.done()
-    steps.step(f"Kernels, cells and notebooks: {', '.join(s for s in sections if s != 'numerics') or 'none'}")
+    if "training" in sections:
+        steps.step("The training benchmark's Rust side (cargo build --release -p llm-math-bench --bin train_tiny_gpt)")
+        subprocess.run(["cargo", "build", "--release", "-p", "llm-math-bench", "--bin", "train_tiny_gpt"], cwd=ROOT, check=True)
+        steps.done()
+    steps.step(f"Kernels, cells and notebooks: {', '.join(s for s in sections if s not in ('numerics', 'training')) or 'none'}")
     results = {}
     if "start" in sections:
         bench_start(results, cold=not args.no_cold)
@@ -331,6 +410,9 @@ def main():
         bench_notebooks(results)
     if "numerics" in sections:
         bench_numerics(results)
+    if "training" in sections:
+        say("training: notebook 08's tiny GPT in Rust, NumPy and PyTorch ...")
+        bench_training(results, steps)
     text = report(results)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -47,6 +47,9 @@ def test(browser=True):
     command(steps, "The tooling's own tests: the cell-failure rule (python -m unittest, tooling/tests)",
             VENV / "bin" / "python", "-m", "unittest", "discover", "--start-directory", "tooling/tests")
     command(steps, "The crate's unit tests and doctests (cargo test --workspace)", "cargo", "test", "--workspace")
+    command(steps, "A model saved by the crate, read by Python's safetensors (NumPy): tensors, shapes, and a NumPy "
+            "forward and backward pass giving the crate's logits and gradients (tests/python/read_safetensors.py)",
+            VENV / "bin" / "python", "tests/python/read_safetensors.py")
     # The tables feature on its own: polars' feature choices would otherwise
     # spill onto the shared dependencies of the default build.
     command(steps, "The crate's tables feature (polars): tests and doctests", "cargo", "test", "-p", "llm-math", "--all-features")

@@ -402,7 +402,24 @@ fn write_model_for_python() {
     let ids = tok.encode("a cat sees").unwrap();
     let logits = gpt.predict(&ids).unwrap();
     let rows: Vec<String> = logits.rows().into_iter().map(|r| format!("[{}]", r.iter().map(|x| format!("{x:e}")).collect::<Vec<_>>().join(","))).collect();
-    let json = format!("{{\"ids\": {ids:?}, \"logits\": [{}]}}", rows.join(","));
+    // The loss and every gradient of a batch of two windows, by tensor name.
+    let windows: [&[usize]; 2] = [&tok.encode("a cat sees ").unwrap(), &tok.encode("the dog.\nth").unwrap()];
+    let loss = gpt.loss_and_backward_batch(&windows).unwrap();
+    let grads = gpt.grads().unwrap();
+    let mut start = 0;
+    let mut named = Vec::new();
+    for (name, shape) in gpt.tensors() {
+        let n: usize = shape.iter().product();
+        let values: Vec<String> = grads.slice(ndarray::s![start..start + n]).iter().map(|x| format!("{x:e}")).collect();
+        named.push(format!("\"{name}\": [{}]", values.join(",")));
+        start += n;
+    }
+    let json = format!(
+        "{{\"ids\": {ids:?}, \"logits\": [{}], \"windows\": {:?}, \"loss\": {loss:e}, \"grads\": {{{}}}}}",
+        rows.join(","),
+        windows.iter().map(|w| w.to_vec()).collect::<Vec<_>>(),
+        named.join(",")
+    );
     std::fs::write(dir.join("logits.json"), json).unwrap();
 }
 
