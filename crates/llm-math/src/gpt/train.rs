@@ -165,8 +165,8 @@ fn work(replica: &mut Gpt, ids: &[usize], windows: &[usize], len: usize) -> Resu
 /// same numbers every time.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] for a learning rate that is not finite and
-/// > 0, a clip that is not > 0, a warmup not in `1..steps`, a context
+/// [`Error::InvalidArgument`] for a learning rate that is not both finite
+/// and above 0, a clip that is not above 0, a warmup not in `1..steps`, a context
 /// longer than the model's `max_len`, a split shorter than one window or
 /// with an id outside the vocabulary; an error of a step (a diverged loss)
 /// stops the loop and is returned; the model keeps the last good parameters.
