@@ -5,7 +5,7 @@ use rand::Rng;
 
 use super::products::{matmul, matmul_bias};
 use super::{Init, Layer, check_grad_shape, no_forward_yet, no_grads_yet, remember};
-use crate::error::{Error, Result, check_finite, check_result};
+use crate::error::{Error, Result, Rows, check_cols, check_finite, check_result};
 
 /// A fully connected layer, `Y = X·W + b`, with `W` of shape
 /// `(d_in, d_out)` and `b` of shape `(d_out,)` added to every row.
@@ -59,14 +59,7 @@ impl Linear {
         if weight.is_empty() {
             return Err(Error::BadShape { op: "Linear::new", got: weight.shape().to_vec(), expected: "a non-empty weight matrix (d_in, d_out)" });
         }
-        if bias.len() != weight.ncols() {
-            return Err(Error::ShapeMismatch {
-                op: "Linear::new",
-                left: weight.shape().to_vec(),
-                right: bias.shape().to_vec(),
-                rule: "the bias needs one entry per column of W (d_out)",
-            });
-        }
+        check_cols("Linear::new", &weight, Rows::Any, bias.len(), bias.shape(), "the bias needs one entry per column of W (d_out)")?;
         check_finite("Linear::new (weight)", &weight.view())?;
         check_finite("Linear::new (bias)", &bias.view())?;
         Ok(Linear { weight, bias, input: None, grad_weight: None, grad_bias: None })
@@ -155,14 +148,7 @@ impl Linear {
 
     /// `X·W + b` after checking the input.
     fn affine(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        if x.ncols() != self.d_in() || x.nrows() == 0 {
-            return Err(Error::ShapeMismatch {
-                op: "Linear.forward",
-                left: x.shape().to_vec(),
-                right: self.weight.shape().to_vec(),
-                rule: "X·W needs at least one row in X and X's columns equal to W's rows (d_in)",
-            });
-        }
+        check_cols("Linear.forward", x, Rows::AtLeastOne, self.d_in(), self.weight.shape(), "X·W needs at least one row in X and X's columns equal to W's rows (d_in)")?;
         check_finite("Linear.forward", &x.view())?;
         let y = matmul_bias(x.view(), self.weight.view(), self.bias.view()); // (n, d_in)·(d_in, d_out) + (d_out,) -> (n, d_out)
         check_result("Linear.forward", &y.view())?;

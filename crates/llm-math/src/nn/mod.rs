@@ -163,16 +163,7 @@ pub(crate) fn remember(slot: &mut Option<Array2<f64>>, x: &Array2<f64>) {
 
 /// `ShapeMismatch` unless `grad` has the shape of the output it is the gradient of.
 pub(crate) fn check_grad_shape(op: &'static str, grad: &Array2<f64>, output: (usize, usize)) -> Result<()> {
-    if grad.dim() == output {
-        Ok(())
-    } else {
-        Err(Error::ShapeMismatch {
-            op,
-            left: grad.shape().to_vec(),
-            right: vec![output.0, output.1],
-            rule: "grad_output must have the shape of the layer's last output",
-        })
-    }
+    crate::error::check_same_shape(op, grad.shape(), &[output.0, output.1], "grad_output must have the shape of the layer's last output")
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@ use ndarray::{Array1, Array2, ArrayView1, s};
 use rand::Rng;
 
 use crate::attention::{Mask, MultiHeadAttention, head_size, scaled_dot_product_attention};
-use crate::error::{Error, Result, check_finite, check_result};
+use crate::error::{Error, Result, Rows, check_cols, check_finite, check_result};
 use crate::nn::products::matmul;
 use crate::nn::{Init, Layer, Linear, MAX_WEIGHTS, check_grad_shape, in_layer, no_forward_yet, no_grads_yet, softmax_backward_rows};
 
@@ -211,14 +211,8 @@ impl SelfAttention {
     /// mask's `T²` bytes are the layer's peak, kept below 800 MB.
     fn check_input(&self, x: &Array2<f64>, seq_len: usize) -> Result<()> {
         const OP: &str = "SelfAttention.forward";
-        if x.ncols() != self.d_model() || x.nrows() == 0 {
-            return Err(Error::ShapeMismatch {
-                op: OP,
-                left: x.shape().to_vec(),
-                right: vec![self.d_model(), self.d_model()],
-                rule: "X (left) needs at least one row (token) and d_model columns, one per row of W_Q (right)",
-            });
-        }
+        let d = self.d_model();
+        check_cols(OP, x, Rows::AtLeastOne, d, &[d, d], "X (left) needs at least one row (token) and d_model columns, one per row of W_Q (right)")?;
         if seq_len == 0 || x.nrows() % seq_len != 0 {
             return Err(Error::invalid("seq_len", seq_len, format!("the {} rows must be whole sequences of seq_len rows", x.nrows())));
         }

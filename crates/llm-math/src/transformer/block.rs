@@ -5,7 +5,7 @@ use ndarray::{Array1, Array2, ArrayView1, s};
 use rand::Rng;
 
 use super::{LayerNorm, SelfAttention};
-use crate::error::{Error, Result, check_finite, check_result};
+use crate::error::{Error, Result, check_finite, check_result, check_same_shape};
 use crate::nn::{Activation, Init, Layer, Linear, check_grad_shape, in_layer, no_forward_yet};
 
 /// Every layer's parameters one after the other.
@@ -247,14 +247,7 @@ impl Residual {
 
     /// `x + f(x)` once `f(x)` is known to have `x`'s shape.
     fn add(x: &Array2<f64>, fx: Array2<f64>) -> Result<Array2<f64>> {
-        if fx.dim() != x.dim() {
-            return Err(Error::ShapeMismatch {
-                op: "Residual.forward",
-                left: x.shape().to_vec(),
-                right: fx.shape().to_vec(),
-                rule: "X + f(X) needs a layer f that keeps the shape of its input (T, d_model)",
-            });
-        }
+        check_same_shape("Residual.forward", x.shape(), fx.shape(), "X + f(X) needs a layer f that keeps the shape of its input (T, d_model)")?;
         let y = fx + x; // (T, d_model)
         check_result("Residual.forward", &y.view())?;
         Ok(y)
@@ -282,14 +275,7 @@ impl Layer for Residual {
     fn backward(&mut self, grad_output: &Array2<f64>) -> Result<Array2<f64>> {
         self.shape.ok_or_else(|| no_forward_yet("Residual"))?;
         let through = self.inner.backward(grad_output).map_err(|e| in_layer(0, self.inner.as_ref(), e))?;
-        if through.dim() != grad_output.dim() {
-            return Err(Error::ShapeMismatch {
-                op: "Residual.backward",
-                left: grad_output.shape().to_vec(),
-                right: through.shape().to_vec(),
-                rule: "G + ∂L/∂X through f needs a layer f that keeps the shape of its input (T, d_model)",
-            });
-        }
+        check_same_shape("Residual.backward", grad_output.shape(), through.shape(), "G + ∂L/∂X through f needs a layer f that keeps the shape of its input (T, d_model)")?;
         let grad_input = through + grad_output; // the skip path passes G unchanged
         check_result("Residual.backward", &grad_input.view())?;
         Ok(grad_input)

@@ -5,7 +5,7 @@ use ndarray::{Array1, Array2, ArrayView1};
 use rand::Rng;
 
 use super::{check_entries, check_ids, check_positive, write_params};
-use crate::error::{Error, Result, check_finite, check_result};
+use crate::error::{Error, Result, Rows, check_cols, check_finite, check_result};
 use crate::nn::products::matmul;
 use crate::nn::{check_grad_shape, no_forward_yet, no_grads_yet, remember};
 
@@ -181,14 +181,7 @@ impl Embedding {
 
     /// `H·Eᵀ` after checking `h`.
     fn unembed(&self, op: &'static str, h: &Array2<f64>) -> Result<Array2<f64>> {
-        if h.ncols() != self.d_model() || h.nrows() == 0 {
-            return Err(Error::ShapeMismatch {
-                op,
-                left: h.shape().to_vec(),
-                right: self.table.shape().to_vec(),
-                rule: "H·Eᵀ needs at least one row in H and H's columns equal to the table's (d_model)",
-            });
-        }
+        check_cols(op, h, Rows::AtLeastOne, self.d_model(), self.table.shape(), "H·Eᵀ needs at least one row in H and H's columns equal to the table's (d_model)")?;
         check_finite(op, &h.view())?;
         check_entries("h", h.nrows(), h.nrows(), self.vocab_size(), "logits")?;
         let logits = matmul(h.view(), self.table.t()); // (T, d_model)·(d_model, V) -> (T, V)

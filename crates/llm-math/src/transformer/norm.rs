@@ -3,19 +3,12 @@
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 
 use super::{check_entries, check_positive, write_params};
-use crate::error::{Error, Result, check_finite, check_result};
+use crate::error::{Error, Result, Rows, check_cols, check_finite, check_result};
 use crate::nn::{Layer, check_grad_shape, no_forward_yet, no_grads_yet};
 
 /// The checks both norms make on an input `(T, d)`.
 fn check_input(op: &'static str, x: &Array2<f64>, d: usize) -> Result<()> {
-    if x.ncols() != d || x.nrows() == 0 {
-        return Err(Error::ShapeMismatch {
-            op,
-            left: x.shape().to_vec(),
-            right: vec![d],
-            rule: "X (left) needs at least one row and one column per entry of γ (right): (T, d_model)",
-        });
-    }
+    check_cols(op, x, Rows::AtLeastOne, d, &[d], "X (left) needs at least one row and one column per entry of γ (right): (T, d_model)")?;
     check_finite(op, &x.view())
 }
 

@@ -5,7 +5,7 @@ use ndarray::{Array1, Array2, ArrayView1, s};
 use rand::Rng;
 
 use super::{check_entries, check_positive, write_params};
-use crate::error::{Error, Result, check_finite, check_result};
+use crate::error::{Error, Result, Rows, check_cols, check_finite, check_result};
 use crate::nn::{Layer, check_grad_shape, no_forward_yet, no_grads_yet};
 
 /// The sinusoidal positional encoding of "Attention Is All You Need": a
@@ -163,14 +163,7 @@ impl PositionalEncoding {
     /// `X + P` for `X` made of sequences of `seq_len` rows stacked one
     /// above the other: row `i` gets position `i mod seq_len`.
     fn add_seqs(&self, x: &Array2<f64>, seq_len: usize) -> Result<Array2<f64>> {
-        if x.ncols() != self.d_model() || x.nrows() == 0 {
-            return Err(Error::ShapeMismatch {
-                op: "PositionalEncoding.forward",
-                left: x.shape().to_vec(),
-                right: self.table.shape().to_vec(),
-                rule: "X (T, d_model) needs at least one row and the table's d_model columns",
-            });
-        }
+        check_cols("PositionalEncoding.forward", x, Rows::AtLeastOne, self.d_model(), self.table.shape(), "X (T, d_model) needs at least one row and the table's d_model columns")?;
         let (t, max_len) = (seq_len, self.max_len());
         if t > max_len {
             return Err(Error::invalid(
