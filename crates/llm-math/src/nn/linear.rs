@@ -3,6 +3,7 @@
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 use rand::Rng;
 
+use super::flat::{flatten, set_arrays};
 use super::products::{matmul, matmul_bias};
 use super::{Init, Layer, check_grad_shape, no_forward_yet, no_grads_yet, remember};
 use crate::error::{Error, Result, Rows, check_cols, check_finite, check_result};
@@ -192,27 +193,18 @@ impl Layer for Linear {
     }
 
     fn params(&self) -> Array1<f64> {
-        self.weight.iter().chain(self.bias.iter()).copied().collect()
+        flatten(&[&self.weight, &self.bias])
     }
 
     fn grads(&self) -> Result<Array1<f64>> {
         match (&self.grad_weight, &self.grad_bias) {
-            (Some(w), Some(b)) => Ok(w.iter().chain(b.iter()).copied().collect()),
+            (Some(w), Some(b)) => Ok(flatten(&[w, b])),
             _ => Err(no_grads_yet(&self.name())),
         }
     }
 
     fn set_params(&mut self, params: ArrayView1<f64>) -> Result<()> {
-        crate::error::check_same_len("Linear.set_params", params.len(), self.num_params(), "one value per weight and bias (d_in·d_out + d_out)")?;
-        check_finite("Linear.set_params", &params)?;
-        let k = self.weight.len();
-        for (w, p) in self.weight.iter_mut().zip(params.iter()) {
-            *w = *p;
-        }
-        for (b, p) in self.bias.iter_mut().zip(params.iter().skip(k)) {
-            *b = *p;
-        }
-        Ok(())
+        set_arrays("Linear.set_params", "one value per weight and bias (d_in·d_out + d_out)", params, &mut [&mut self.weight, &mut self.bias])
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {

@@ -31,11 +31,13 @@
 //! `activation` (ReLU, sigmoid, tanh, GELU exact and tanh-approximated, and
 //! softmax as layers), `loss`
 //! (MSE, softmax + cross-entropy), `sequential` (networks and training),
-//! `data` (seeded toy data sets) and `products` (how the layers' matrix
-//! products run; not part of the lesson).
+//! `data` (seeded toy data sets), `products` (how the layers' matrix
+//! products run) and `flat` (how parameters flatten into one vector and
+//! back); the last two are not part of the lesson.
 
 mod activation;
 mod data;
+pub(crate) mod flat;
 pub(crate) mod products;
 mod init;
 mod linear;

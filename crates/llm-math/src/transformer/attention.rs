@@ -5,6 +5,7 @@ use rand::Rng;
 
 use crate::attention::{Mask, MultiHeadAttention, head_size, scaled_dot_product_attention};
 use crate::error::{Error, Result, Rows, check_cols, check_finite, check_result};
+use crate::nn::flat::{params_of, set_params_of};
 use crate::nn::products::matmul;
 use crate::nn::{Init, Layer, Linear, MAX_WEIGHTS, check_grad_shape, in_layer, no_forward_yet, no_grads_yet, softmax_backward_rows};
 
@@ -336,7 +337,8 @@ impl Layer for SelfAttention {
     }
 
     fn params(&self) -> Array1<f64> {
-        self.projections().iter().flat_map(|l| l.params()).collect()
+        let [q, k, v, o] = self.projections();
+        params_of(&[(0, q), (1, k), (2, v), (3, o)])
     }
 
     fn grads(&self) -> Result<Array1<f64>> {
@@ -348,13 +350,13 @@ impl Layer for SelfAttention {
     }
 
     fn set_params(&mut self, params: ArrayView1<f64>) -> Result<()> {
-        crate::error::check_same_len("SelfAttention.set_params", params.len(), self.num_params(), "W_Q, b_Q, W_K, b_K, W_V, b_V, W_O, b_O: 4 · (d_model² + d_model) values")?;
-        check_finite("SelfAttention.set_params", &params)?;
-        let n = self.w_q.num_params();
-        for (i, l) in [&mut self.w_q, &mut self.w_k, &mut self.w_v, &mut self.w_o].into_iter().enumerate() {
-            l.set_params(params.slice(s![i * n..(i + 1) * n]))?;
-        }
-        Ok(())
+        // Each projection's set_params checks what was checked here already: it cannot fail.
+        set_params_of(
+            "SelfAttention.set_params",
+            "W_Q, b_Q, W_K, b_K, W_V, b_V, W_O, b_O: 4 · (d_model² + d_model) values",
+            &mut [(0, &mut self.w_q), (1, &mut self.w_k), (2, &mut self.w_v), (3, &mut self.w_o)],
+            params,
+        )
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {

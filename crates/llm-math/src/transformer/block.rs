@@ -1,42 +1,16 @@
 //! The position-wise MLP, residual connections, and the pre-norm block that
 //! composes them with attention.
 
-use ndarray::{Array1, Array2, ArrayView1, s};
+use ndarray::{Array1, Array2, ArrayView1};
 use rand::Rng;
 
 use super::{LayerNorm, SelfAttention};
 use crate::error::{Error, Result, check_finite, check_result, check_same_shape};
+use crate::nn::flat::{Part, grads_of, params_of, set_params_of};
 use crate::nn::{Activation, Init, Layer, Linear, check_grad_shape, in_layer, no_forward_yet};
 
-/// Every layer's parameters one after the other.
-fn params_of(layers: &[(usize, &dyn Layer)]) -> Array1<f64> {
-    layers.iter().flat_map(|(_, l)| l.params()).collect()
-}
-
-/// Every layer's gradients one after the other; an error names the first
-/// layer that has none by its number (`layer 2 (…)`).
-fn grads_of(layers: &[(usize, &dyn Layer)]) -> Result<Array1<f64>> {
-    let mut all = Vec::new();
-    for &(i, l) in layers {
-        all.extend(l.grads().map_err(|e| in_layer(i, l, e))?);
-    }
-    Ok(Array1::from(all))
-}
-
-/// Sets each layer's slice of `params`, after checking the length and
-/// finiteness (so nothing changes on error).
-fn set_params_of(op: &'static str, layers: &mut [(usize, &mut dyn Layer)], params: ArrayView1<f64>) -> Result<()> {
-    let total: usize = layers.iter().map(|(_, l)| l.num_params()).sum();
-    crate::error::check_same_len(op, params.len(), total, "one value per parameter of every part, in order")?;
-    check_finite(op, &params)?;
-    let mut start = 0;
-    for (i, l) in layers.iter_mut() {
-        let n = l.num_params();
-        l.set_params(params.slice(s![start..start + n])).map_err(|e| in_layer(*i, &**l, e))?;
-        start += n;
-    }
-    Ok(())
-}
+/// What `set_params` of a block or an MLP says its vector must hold.
+const PARTS_RULE: &str = "one value per parameter of every part, in order";
 
 /// The position-wise MLP of a transformer block: the same two-layer network
 /// applied to every token on its own, widening to `hidden` (usually
@@ -146,7 +120,7 @@ impl Mlp {
     }
 
     /// The layers with parameters, numbered as in errors (the activation is 1).
-    fn parts(&self) -> [(usize, &dyn Layer); 2] {
+    fn parts(&self) -> [Part<'_>; 2] {
         [(0, &self.fc), (2, &self.proj)]
     }
 }
@@ -199,7 +173,7 @@ impl Layer for Mlp {
     }
 
     fn set_params(&mut self, params: ArrayView1<f64>) -> Result<()> {
-        set_params_of("Mlp.set_params", &mut [(0, &mut self.fc), (2, &mut self.proj)], params)
+        set_params_of("Mlp.set_params", PARTS_RULE, &mut [(0, &mut self.fc), (2, &mut self.proj)], params)
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {
@@ -423,7 +397,7 @@ impl TransformerBlock {
     }
 
     /// The parts in the order of their parameters and error numbers.
-    fn parts(&self) -> [(usize, &dyn Layer); 4] {
+    fn parts(&self) -> [Part<'_>; 4] {
         [(0, &self.ln1), (1, &self.attn), (2, &self.ln2), (3, &self.mlp)]
     }
 }
@@ -501,7 +475,7 @@ impl Layer for TransformerBlock {
     }
 
     fn set_params(&mut self, params: ArrayView1<f64>) -> Result<()> {
-        set_params_of("TransformerBlock.set_params", &mut [(0, &mut self.ln1), (1, &mut self.attn), (2, &mut self.ln2), (3, &mut self.mlp)], params)
+        set_params_of("TransformerBlock.set_params", PARTS_RULE, &mut [(0, &mut self.ln1), (1, &mut self.attn), (2, &mut self.ln2), (3, &mut self.mlp)], params)
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {

@@ -4,8 +4,9 @@
 use ndarray::{Array1, Array2, ArrayView1};
 use rand::Rng;
 
-use super::{check_entries, check_ids, check_positive, write_params};
+use super::{check_entries, check_ids, check_positive};
 use crate::error::{Error, Result, Rows, check_cols, check_finite, check_result};
+use crate::nn::flat::{flatten, set_arrays};
 use crate::nn::products::matmul;
 use crate::nn::{check_grad_shape, no_forward_yet, no_grads_yet, remember};
 
@@ -287,7 +288,7 @@ impl Embedding {
     /// The table as one flat vector, row by row, `(vocab_size · d_model,)`:
     /// the layout of [`Layer::params`](crate::nn::Layer::params).
     pub fn params(&self) -> Array1<f64> {
-        self.table.iter().copied().collect() // (V, d_model) row by row -> (V·d_model,)
+        flatten(&[&self.table]) // (V, d_model) row by row -> (V·d_model,)
     }
 
     /// `∂L/∂E` flattened like [`params`](Embedding::params): the sum of the
@@ -316,10 +317,7 @@ impl Embedding {
     /// [`num_params`](Embedding::num_params) entries; [`Error::NonFinite`]
     /// for NaN or infinite entries. On error nothing changes.
     pub fn set_params(&mut self, params: ArrayView1<f64>) -> Result<()> {
-        crate::error::check_same_len("Embedding.set_params", params.len(), self.num_params(), "one value per table entry (vocab_size · d_model)")?;
-        check_finite("Embedding.set_params", &params)?;
-        write_params(params, &mut [&mut self.table]);
-        Ok(())
+        set_arrays("Embedding.set_params", "one value per table entry (vocab_size · d_model)", params, &mut [&mut self.table])
     }
 
     /// A short description with the shape, e.g. `"Embedding(65 tokens × 16)"`.

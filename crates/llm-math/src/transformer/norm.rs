@@ -2,8 +2,9 @@
 
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 
-use super::{check_entries, check_positive, write_params};
+use super::{check_entries, check_positive};
 use crate::error::{Error, Result, Rows, check_cols, check_finite, check_result};
+use crate::nn::flat::{flatten, set_arrays};
 use crate::nn::{Layer, check_grad_shape, no_forward_yet, no_grads_yet};
 
 /// The checks both norms make on an input `(T, d)`.
@@ -245,21 +246,18 @@ impl Layer for LayerNorm {
     }
 
     fn params(&self) -> Array1<f64> {
-        self.gamma.iter().chain(self.beta.iter()).copied().collect()
+        flatten(&[&self.gamma, &self.beta])
     }
 
     fn grads(&self) -> Result<Array1<f64>> {
         match (&self.grad_gamma, &self.grad_beta) {
-            (Some(g), Some(b)) => Ok(g.iter().chain(b.iter()).copied().collect()),
+            (Some(g), Some(b)) => Ok(flatten(&[g, b])),
             _ => Err(no_grads_yet(&self.name())),
         }
     }
 
     fn set_params(&mut self, params: ArrayView1<f64>) -> Result<()> {
-        crate::error::check_same_len("LayerNorm.set_params", params.len(), self.num_params(), "γ then β, one value each per column (2 · d_model)")?;
-        check_finite("LayerNorm.set_params", &params)?;
-        write_params(params, &mut [&mut self.gamma, &mut self.beta]);
-        Ok(())
+        set_arrays("LayerNorm.set_params", "γ then β, one value each per column (2 · d_model)", params, &mut [&mut self.gamma, &mut self.beta])
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {
@@ -418,10 +416,7 @@ impl Layer for RmsNorm {
     }
 
     fn set_params(&mut self, params: ArrayView1<f64>) -> Result<()> {
-        crate::error::check_same_len("RmsNorm.set_params", params.len(), self.num_params(), "one γ per column (d_model)")?;
-        check_finite("RmsNorm.set_params", &params)?;
-        write_params(params, &mut [&mut self.gamma]);
-        Ok(())
+        set_arrays("RmsNorm.set_params", "one γ per column (d_model)", params, &mut [&mut self.gamma])
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {

@@ -1124,3 +1124,27 @@ fn invalid_eps_and_std() {
     assert!(Embedding::init(&mut seeded_rng(0), 3, 2, -1.0).is_err());
     assert!(PositionalEncoding::learned(&mut seeded_rng(0), 3, 2, f64::NAN).is_err());
 }
+
+#[test]
+fn flattening_a_block_names_the_part_by_its_number() {
+    let mut rng = seeded_rng(0);
+    let mut block = TransformerBlock::init(&mut rng, 2, 1).unwrap();
+    let e = block.grads().unwrap_err();
+    assert!(e.to_string().starts_with("layer 0 (LayerNorm(2)) of the network: invalid argument `grads`"), "{e}");
+    let n = block.num_params();
+    assert_eq!(
+        block.set_params(Array1::zeros(n + 1).view()).unwrap_err().to_string(),
+        format!("shape mismatch in TransformerBlock.set_params: left is [{}], right is [{n}] (one value per parameter of every part, in order)", n + 1)
+    );
+    let mut mlp = Mlp::init(&mut rng, 2, 4, Activation::relu()).unwrap();
+    assert_eq!(
+        mlp.set_params(Array1::zeros(1).view()).unwrap_err().to_string(),
+        format!("shape mismatch in Mlp.set_params: left is [1], right is [{}] (one value per parameter of every part, in order)", mlp.num_params())
+    );
+    // Parameters in order: the parts one after the other, each as it flattens itself.
+    let parts: Vec<f64> = [block.ln1().params(), block.attn().params(), block.ln2().params(), block.mlp().params()].iter().flatten().copied().collect();
+    assert_eq!(block.params().to_vec(), parts);
+    let attn = block.attn();
+    let projections: Vec<f64> = [attn.w_q(), attn.w_k(), attn.w_v(), attn.w_o()].iter().flat_map(|l| l.params()).collect();
+    assert_eq!(attn.params().to_vec(), projections);
+}
