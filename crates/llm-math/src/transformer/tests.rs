@@ -1148,3 +1148,19 @@ fn flattening_a_block_names_the_part_by_its_number() {
     let projections: Vec<f64> = [attn.w_q(), attn.w_k(), attn.w_v(), attn.w_o()].iter().flat_map(|l| l.params()).collect();
     assert_eq!(attn.params().to_vec(), projections);
 }
+
+#[test]
+fn a_norm_keeps_only_a_pass_that_went_through() {
+    let (x, g) = (array![[1.0, 2.0, 4.0], [0.5, -1.0, 3.0]], array![[1.0, 0.0, -1.0], [0.5, 0.5, 2.0]]);
+    let mut ln = LayerNorm::new(3).unwrap();
+    let mut rms = RmsNorm::new(3).unwrap();
+    for norm in [&mut ln as &mut dyn Layer, &mut rms] {
+        let y = norm.predict(&x).unwrap();
+        let e = norm.backward(&g).unwrap_err(); // predict keeps nothing
+        assert!(e.to_string().contains(&format!("{}.backward needs the input of a forward pass first", &norm.name()[..norm.name().find('(').unwrap()])), "{e}");
+        assert_eq!(norm.forward(&x).unwrap(), y);
+        assert_eq!(norm.backward(&g).unwrap().dim(), (2, 3));
+        assert!(norm.forward(&array![[f64::NAN, 0.0, 0.0]]).is_err()); // a failed pass forgets the last one
+        assert!(norm.backward(&g).unwrap_err().to_string().contains("forward"));
+    }
+}
