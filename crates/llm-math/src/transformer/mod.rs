@@ -51,7 +51,7 @@ mod norm;
 mod position;
 
 pub use attention::SelfAttention;
-pub use block::{Mlp, Residual, TransformerBlock};
+pub use block::{Mlp, Residual, TransformerBlock, grad_norms_through_depth};
 pub use decoding::{Sampler, generate, greedy, top_k_filter, top_p_filter};
 pub use embedding::Embedding;
 pub use lm::{lm_loss, perplexity};
