@@ -2182,7 +2182,7 @@ proptest! {
                     if h.batch_loss.len() != steps || h.lr.len() != steps || h.grad_norm.len() != steps { return Err("one entry per step".into()); }
                     all_finite("batch_loss", h.batch_loss.iter())?;
                     all_finite("val_loss", h.val_loss.iter())?;
-                    if h.tokens != steps * batch * context || !(h.tokens_per_second() >= 0.0) { return Err("tokens".into()); }
+                    if h.tokens != steps * batch * context || (h.tokens_per_second().is_nan() || h.tokens_per_second() < 0.0) { return Err("tokens".into()); }
                     all_finite("params", gpt.params().iter())?;
                     if h.readable().contains("seconds") { return Err("History shows the wall-clock time".into()); }
                 }
@@ -2203,7 +2203,7 @@ proptest! {
                     if after > max_norm * (1.0 + 1e-12) && after > norm * 1e-12 { return Err(format!("norm {after} after clipping to {max_norm}")); }
                     if after > norm * (1.0 + 1e-12) { return Err("clipping lengthened the gradient".into()); }
                     let orig = Array1::from(grads.clone());
-                    if norm > 0.0 && after > 0.0 && cosine_similarity(&orig, &g).map_or(false, |c| c < 1.0 - 1e-9) { return Err("direction changed".into()); }
+                    if norm > 0.0 && after > 0.0 && cosine_similarity(&orig, &g).is_ok_and(|c| c < 1.0 - 1e-9) { return Err("direction changed".into()); }
                 }
                 Err(e) => {
                     good_error(&e)?;

@@ -60,7 +60,7 @@ fn tied_unembedding_is_the_token_table() {
     let gpt = tiny();
     let ids = [2, 5, 1];
     // The logits are ln_f(h) · wteᵀ: rebuild them from the parts by hand.
-    let mut x = gpt.wte().table().select(ndarray::Axis(0), &ids) + &gpt.wpe().table().slice(ndarray::s![..3, ..]);
+    let mut x = gpt.wte().table().select(ndarray::Axis(0), &ids) + gpt.wpe().table().slice(ndarray::s![..3, ..]);
     for b in gpt.blocks() {
         x = crate::nn::Layer::predict(b, &x).unwrap();
     }

@@ -165,8 +165,8 @@ fn work(replica: &mut Gpt, ids: &[usize], windows: &[usize], len: usize) -> Resu
 /// same numbers every time.
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] for a learning rate that is not finite and
-/// > 0, a clip that is not > 0, a warmup not in `1..steps`, a context
+/// [`Error::InvalidArgument`] for a learning rate that is not finite
+/// and > 0, a clip that is not > 0, a warmup not in `1..steps`, a context
 /// longer than the model's `max_len`, a split shorter than one window or
 /// with an id outside the vocabulary; an error of a step (a diverged loss)
 /// stops the loop and is returned; the model keeps the last good parameters.
@@ -177,7 +177,7 @@ fn work(replica: &mut Gpt, ids: &[usize], windows: &[usize], len: usize) -> Resu
 /// let cfg = GptConfig { vocab_size: 5, d_model: 8, n_heads: 2, n_layers: 1, max_len: 8 };
 /// let mut gpt = Gpt::new(&mut seeded_rng(0), cfg)?;
 /// let ids: Vec<usize> = (0..200).map(|i| i % 5).collect(); // 0 1 2 3 4 0 1 …
-/// let tc = TrainConfig { steps: 60, batch_size: 4, context: 8, lr: 1e-2, warmup: 10, eval_every: 0, ..Default::default() };
+/// let tc = TrainConfig { steps: 60, batch_size: 4, context: 8, lr: 1e-2, warmup: 10, eval_every: 60, ..Default::default() };
 /// let h = train(&mut gpt, &ids[..150], &ids[150..], &tc)?;
 /// assert!(h.val_loss.last().unwrap() < &0.5); // a cycle is easy to learn
 /// let bad = TrainConfig { lr: 0.0, ..tc };

@@ -214,7 +214,7 @@ impl SelfAttention {
         const OP: &str = "SelfAttention.forward";
         let d = self.d_model();
         check_cols(OP, x, Rows::AtLeastOne, d, &[d, d], "X (left) needs at least one row (token) and d_model columns, one per row of W_Q (right)")?;
-        if seq_len == 0 || x.nrows() % seq_len != 0 {
+        if seq_len == 0 || !x.nrows().is_multiple_of(seq_len) {
             return Err(Error::invalid("seq_len", seq_len, format!("the {} rows must be whole sequences of seq_len rows", x.nrows())));
         }
         check_finite(OP, &x.view())?;

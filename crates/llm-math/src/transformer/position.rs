@@ -173,7 +173,7 @@ impl PositionalEncoding {
                 format!("a sequence longer than the table has no position vectors past position {} (crop it to the last {max_len} tokens, or use a longer table)", max_len - 1),
             ));
         }
-        if t == 0 || x.nrows() % t != 0 {
+        if t == 0 || !x.nrows().is_multiple_of(t) {
             return Err(Error::invalid("seq_len", t, format!("the {} rows must be whole sequences of seq_len rows", x.nrows())));
         }
         check_finite("PositionalEncoding.forward", &x.view())?;
