@@ -27,7 +27,7 @@
 use ndarray::{Array1, Array2, ArrayView2, AsArray, Axis, Ix2, s};
 use rand::Rng;
 
-use crate::error::{Error, Result, check_finite};
+use crate::error::{Error, Result, Rows, check_cols, check_finite, check_same_shape};
 use crate::probability::softmax_in_place;
 use crate::random::randn;
 
@@ -148,14 +148,7 @@ pub fn scaled_dot_product_attention<'a, 'b, 'c>(
             return Err(Error::BadShape { op: "attention", got: m.shape().to_vec(), expected });
         }
     }
-    if q.ncols() != k.ncols() {
-        return Err(Error::ShapeMismatch {
-            op: "attention: Q·Kᵀ",
-            left: q.shape().to_vec(),
-            right: k.shape().to_vec(),
-            rule: "Q (left) and K (right) need the same number of columns, d_k",
-        });
-    }
+    check_cols("attention: Q·Kᵀ", &q, Rows::Any, k.ncols(), k.shape(), "Q (left) and K (right) need the same number of columns, d_k")?;
     if v.nrows() != k.nrows() {
         return Err(Error::ShapeMismatch {
             op: "attention: weights·V",
@@ -246,13 +239,8 @@ pub fn split_heads<'a>(x: impl AsArray<'a, f64, Ix2>, n_heads: usize) -> Result<
 /// heads differ in shape.
 pub fn concat_heads(heads: &[Array2<f64>]) -> Result<Array2<f64>> {
     let first = heads.first().ok_or(Error::BadShape { op: "concat_heads", got: vec![0], expected: "at least one head" })?;
-    if let Some(other) = heads.iter().find(|h| h.dim() != first.dim()) {
-        return Err(Error::ShapeMismatch {
-            op: "concat_heads",
-            left: first.shape().to_vec(),
-            right: other.shape().to_vec(),
-            rule: "every head's output needs the same shape (T, d_head)",
-        });
+    for other in heads {
+        check_same_shape("concat_heads", first.shape(), other.shape(), "every head's output needs the same shape (T, d_head)")?;
     }
     let views: Vec<_> = heads.iter().map(|h| h.view()).collect();
     Ok(ndarray::concatenate(Axis(1), &views).expect("shapes checked above")) // (T, n_heads·d_head)
@@ -318,14 +306,7 @@ impl MultiHeadAttention {
             });
         }
         for w in [&w_k, &w_v, &w_o] {
-            if w.dim() != w_q.dim() {
-                return Err(Error::ShapeMismatch {
-                    op: "MultiHeadAttention::new",
-                    left: w_q.shape().to_vec(),
-                    right: w.shape().to_vec(),
-                    rule: "W_K, W_V and W_O (right) need the shape of W_Q (left): (d_model, d_model)",
-                });
-            }
+            check_same_shape("MultiHeadAttention::new", w_q.shape(), w.shape(), "W_K, W_V and W_O (right) need the shape of W_Q (left): (d_model, d_model)")?;
         }
         for (op, w) in [
             ("MultiHeadAttention::new (W_Q)", &w_q),
@@ -392,14 +373,7 @@ impl MultiHeadAttention {
             ("multi-head attention (W_O)", &self.w_o),
         ];
         for (name, w) in weights {
-            if w.shape() != [d, d] {
-                return Err(Error::ShapeMismatch {
-                    op: "multi-head attention: a replaced weight matrix",
-                    left: w.shape().to_vec(),
-                    right: vec![d, d],
-                    rule: "every weight matrix (left) must be (d_model, d_model), d_model taken from W_Q (right)",
-                });
-            }
+            check_same_shape("multi-head attention: a replaced weight matrix", w.shape(), &[d, d], "every weight matrix (left) must be (d_model, d_model), d_model taken from W_Q (right)")?;
             check_finite(name, &w.view())?;
         }
         if !d.is_multiple_of(self.n_heads) {
@@ -431,14 +405,7 @@ impl MultiHeadAttention {
     /// ```
     pub fn forward<'a>(&self, x: impl AsArray<'a, f64, Ix2>, mask: Option<&Mask>) -> Result<MultiHeadOutput> {
         let x = x.into();
-        if x.ncols() != self.d_model() {
-            return Err(Error::ShapeMismatch {
-                op: "multi-head attention: X·W_Q",
-                left: x.shape().to_vec(),
-                right: self.w_q.shape().to_vec(),
-                rule: "X (left) needs d_model columns, one per row of W_Q (right)",
-            });
-        }
+        check_cols("multi-head attention: X·W_Q", &x, Rows::Any, self.d_model(), self.w_q.shape(), "X (left) needs d_model columns, one per row of W_Q (right)")?;
         if x.nrows() == 0 {
             return Err(Error::BadShape { op: "multi-head attention", got: x.shape().to_vec(), expected: "at least one token (row)" });
         }

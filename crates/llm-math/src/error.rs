@@ -195,6 +195,41 @@ pub(crate) fn check_same_len(op: &'static str, left: usize, right: usize, rule: 
     if left == right { Ok(()) } else { Err(Error::ShapeMismatch { op, left: vec![left], right: vec![right], rule }) }
 }
 
+/// Returns [`Error::ShapeMismatch`] unless two shapes are the same (`left`
+/// and `right` go into the message as they are; `rule` says why they must
+/// match).
+pub(crate) fn check_same_shape(op: &'static str, left: &[usize], right: &[usize], rule: &'static str) -> Result<()> {
+    if left == right { Ok(()) } else { Err(Error::ShapeMismatch { op, left: left.to_vec(), right: right.to_vec(), rule }) }
+}
+
+/// How many rows [`check_cols`] asks of a matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Rows {
+    /// Any number, 0 too.
+    Any,
+    /// At least one (a batch with no example in it is refused).
+    AtLeastOne,
+}
+
+/// Returns [`Error::ShapeMismatch`] unless the matrix `x` has `cols` columns
+/// (and, with [`Rows::AtLeastOne`], a row): the message gives `x`'s shape as
+/// the left and `right`, the shape of what `x` must fit, as the right;
+/// `rule` says what fits.
+pub(crate) fn check_cols<S: ndarray::RawData>(
+    op: &'static str,
+    x: &ndarray::ArrayBase<S, ndarray::Ix2>,
+    rows: Rows,
+    cols: usize,
+    right: &[usize],
+    rule: &'static str,
+) -> Result<()> {
+    if x.ncols() == cols && (rows == Rows::Any || x.nrows() > 0) {
+        Ok(())
+    } else {
+        Err(Error::ShapeMismatch { op, left: x.shape().to_vec(), right: right.to_vec(), rule })
+    }
+}
+
 /// Returns [`Error::NonFinite`] for the first NaN or infinity in `values`.
 pub(crate) fn check_finite<'a, D: ndarray::Dimension>(
     op: &'static str,
@@ -247,5 +282,70 @@ mod tests {
         assert_eq!(Error::invalid("x", 0.1 + 0.2, "why").to_string(), "invalid argument `x` = 0.3: why");
         let message = crate::optim::Sgd::new(-1e-200).unwrap_err().to_string();
         assert!(message.starts_with("invalid argument `lr` = -1.0e-200: ") && message.len() < 120, "{message}");
+    }
+
+    #[test]
+    fn check_cols_names_both_shapes_and_asks_for_a_row_only_when_told() {
+        let empty = ndarray::Array2::<f64>::zeros((0, 3));
+        assert_eq!(check_cols("op", &empty, Rows::Any, 3, &[3], "why"), Ok(()));
+        assert_eq!(
+            check_cols("op", &empty.view(), Rows::AtLeastOne, 3, &[3], "why"),
+            Err(Error::ShapeMismatch { op: "op", left: vec![0, 3], right: vec![3], rule: "why" })
+        );
+        let x = ndarray::Array2::<f64>::zeros((2, 4));
+        assert_eq!(check_cols("op", &x, Rows::AtLeastOne, 4, &[4, 5], "why"), Ok(()));
+        assert_eq!(
+            check_cols("op", &x, Rows::Any, 3, &[3, 5], "why").unwrap_err().to_string(),
+            "shape mismatch in op: left is [2, 4], right is [3, 5] (why)"
+        );
+        assert_eq!(check_same_shape("op", &[2, 3], &[2, 3], "why"), Ok(()));
+        assert_eq!(
+            check_same_shape("op", &[2, 3], &[3, 2], "why"),
+            Err(Error::ShapeMismatch { op: "op", left: vec![2, 3], right: vec![3, 2], rule: "why" })
+        );
+    }
+
+    /// The full message of every place that checks a shape with
+    /// `check_cols` or `check_same_shape`, as it was before they shared
+    /// those helpers: learners' cells and notebooks' expected outputs show
+    /// these texts.
+    #[test]
+    fn shape_messages_of_the_shared_checks_stay_the_same() {
+        use crate::attention::{MultiHeadAttention, concat_heads, scaled_dot_product_attention};
+        use crate::nn::{Layer, Linear};
+        use crate::random::seeded_rng;
+        use crate::transformer::{Embedding, LayerNorm, PositionalEncoding, Residual, RmsNorm, SelfAttention};
+        use ndarray::{Array1, Array2};
+        let z = |r: usize, c: usize| Array2::<f64>::zeros((r, c));
+        let message = |r: Result<Array2<f64>>| r.unwrap_err().to_string();
+        let ln = LayerNorm::new(3).unwrap();
+        assert_eq!(message(ln.predict(&z(2, 4))), "shape mismatch in LayerNorm.forward: left is [2, 4], right is [3] (X (left) needs at least one row and one column per entry of γ (right): (T, d_model))");
+        assert_eq!(message(ln.predict(&z(0, 3))), "shape mismatch in LayerNorm.forward: left is [0, 3], right is [3] (X (left) needs at least one row and one column per entry of γ (right): (T, d_model))");
+        assert_eq!(message(RmsNorm::new(3).unwrap().predict(&z(0, 3))), "shape mismatch in RmsNorm.forward: left is [0, 3], right is [3] (X (left) needs at least one row and one column per entry of γ (right): (T, d_model))");
+        let pe = PositionalEncoding::sinusoidal(4, 2).unwrap();
+        assert_eq!(message(pe.predict(&z(3, 3))), "shape mismatch in PositionalEncoding.forward: left is [3, 3], right is [4, 2] (X (T, d_model) needs at least one row and the table's d_model columns)");
+        assert_eq!(message(pe.predict(&z(0, 2))), "shape mismatch in PositionalEncoding.forward: left is [0, 2], right is [4, 2] (X (T, d_model) needs at least one row and the table's d_model columns)");
+        let attn = SelfAttention::init(&mut seeded_rng(0), 4, 2, true).unwrap();
+        assert_eq!(message(attn.predict(&z(0, 4))), "shape mismatch in SelfAttention.forward: left is [0, 4], right is [4, 4] (X (left) needs at least one row (token) and d_model columns, one per row of W_Q (right))");
+        assert_eq!(message(attn.predict(&z(2, 3))), "shape mismatch in SelfAttention.forward: left is [2, 3], right is [4, 4] (X (left) needs at least one row (token) and d_model columns, one per row of W_Q (right))");
+        let emb = Embedding::new(z(5, 2) + 1.0).unwrap();
+        assert_eq!(message(emb.predict_logits(&z(1, 3))), "shape mismatch in Embedding.forward_logits: left is [1, 3], right is [5, 2] (H·Eᵀ needs at least one row in H and H's columns equal to the table's (d_model))");
+        assert_eq!(message(emb.predict_logits(&z(0, 2))), "shape mismatch in Embedding.forward_logits: left is [0, 2], right is [5, 2] (H·Eᵀ needs at least one row in H and H's columns equal to the table's (d_model))");
+        assert_eq!(Linear::new(z(2, 3), Array1::zeros(2)).unwrap_err().to_string(), "shape mismatch in Linear::new: left is [2, 3], right is [2] (the bias needs one entry per column of W (d_out))");
+        let mut linear = Linear::new(z(2, 3), Array1::zeros(3)).unwrap();
+        assert_eq!(message(linear.predict(&z(0, 2))), "shape mismatch in Linear.forward: left is [0, 2], right is [2, 3] (X·W needs at least one row in X and X's columns equal to W's rows (d_in))");
+        assert_eq!(message(linear.predict(&z(1, 3))), "shape mismatch in Linear.forward: left is [1, 3], right is [2, 3] (X·W needs at least one row in X and X's columns equal to W's rows (d_in))");
+        linear.forward(&z(1, 2)).unwrap();
+        assert_eq!(message(linear.backward(&z(1, 2))), "shape mismatch in Linear.backward: left is [1, 2], right is [1, 3] (grad_output must have the shape of the layer's last output)");
+        assert_eq!(message(crate::linalg::matmul(&z(2, 3), &z(2, 2))), "shape mismatch in matmul: left is [2, 3], right is [2, 2] ((m×n)·(n×p): the left's columns must equal the right's rows)");
+        assert_eq!(scaled_dot_product_attention(&z(2, 3), &z(2, 2), &z(2, 2), None).unwrap_err().to_string(), "shape mismatch in attention: Q·Kᵀ: left is [2, 3], right is [2, 2] (Q (left) and K (right) need the same number of columns, d_k)");
+        let mut mha = MultiHeadAttention::random(&mut seeded_rng(0), 4, 2).unwrap();
+        assert_eq!(mha.forward(&z(2, 3), None).unwrap_err().to_string(), "shape mismatch in multi-head attention: X·W_Q: left is [2, 3], right is [4, 4] (X (left) needs d_model columns, one per row of W_Q (right))");
+        assert_eq!(MultiHeadAttention::new(z(4, 4), z(4, 4), z(4, 3), z(4, 4), 2).unwrap_err().to_string(), "shape mismatch in MultiHeadAttention::new: left is [4, 4], right is [4, 3] (W_K, W_V and W_O (right) need the shape of W_Q (left): (d_model, d_model))");
+        mha.w_v = z(3, 3);
+        assert_eq!(mha.forward(&z(2, 4), None).unwrap_err().to_string(), "shape mismatch in multi-head attention: a replaced weight matrix: left is [3, 3], right is [4, 4] (every weight matrix (left) must be (d_model, d_model), d_model taken from W_Q (right))");
+        assert_eq!(concat_heads(&[z(2, 2), z(2, 2), z(2, 3)]).unwrap_err().to_string(), "shape mismatch in concat_heads: left is [2, 2], right is [2, 3] (every head's output needs the same shape (T, d_head))");
+        let residual = Residual::new(Linear::new(z(2, 3), Array1::zeros(3)).unwrap());
+        assert_eq!(message(residual.predict(&z(1, 2))), "shape mismatch in Residual.forward: left is [1, 2], right is [1, 3] (X + f(X) needs a layer f that keeps the shape of its input (T, d_model))");
     }
 }

@@ -104,7 +104,7 @@ pub mod prelude {
     pub use crate::table::Table;
     pub use crate::transformer::{
         Embedding, LayerNorm, Mlp, PositionalEncoding, Residual, RmsNorm, Sampler, SelfAttention, TransformerBlock,
-        generate, greedy, lm_loss, perplexity, sinusoidal_positions, top_k_filter, top_p_filter,
+        generate, grad_norms_through_depth, greedy, lm_loss, perplexity, sinusoidal_positions, top_k_filter, top_p_filter,
     };
     /// Build tables with `df!("column" => values, ...)?` (polars' macro).
     #[cfg(feature = "tables")]

@@ -18,7 +18,7 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, AsArray, Axis, CowArray, Ix1, Ix2};
 
 use crate::display::Readable;
-use crate::error::{Error, Result, check_finite, check_result, check_same_len};
+use crate::error::{Error, Result, Rows, check_cols, check_finite, check_result, check_same_len};
 
 // ---------------------------------------------------------------------------
 // Vectors
@@ -249,14 +249,7 @@ pub fn project_onto<'a, 'b>(
 /// ```
 pub fn matmul<'a, 'b>(a: impl AsArray<'a, f64, Ix2>, b: impl AsArray<'b, f64, Ix2>) -> Result<Array2<f64>> {
     let (a, b) = (a.into(), b.into());
-    if a.ncols() != b.nrows() {
-        return Err(Error::ShapeMismatch {
-            op: "matmul",
-            left: a.shape().to_vec(),
-            right: b.shape().to_vec(),
-            rule: "(m×n)·(n×p): the left's columns must equal the right's rows",
-        });
-    }
+    check_cols("matmul", &a, Rows::Any, b.nrows(), b.shape(), "(m×n)·(n×p): the left's columns must equal the right's rows")?;
     let product = a.dot(&b); // (m, n) · (n, p) -> (m, p)
     check_result("matmul", &product.view())?;
     Ok(product)

@@ -1308,7 +1308,8 @@ proptest! {
     /// Mlp::new, init, fc, activation, proj, d_model, hidden; Residual::new, inner; TransformerBlock::new,
     /// init, ln1, attn, ln2, mlp, d_model; PositionalEncoding::sinusoidal, learned, from_table, table,
     /// max_len, d_model, is_learned, grad_table; sinusoidal_positions; Activation::gelu_tanh; and through
-    /// each of them every Layer method (exercise_layer).
+    /// each of them every Layer method (exercise_layer); grad_norms_through_depth (one size per layer
+    /// and one for G = 1, finite and ≥ 0, the last √(4·width)).
     #[test]
     fn transformer_layers(x in awkward_matrix(), g in awkward_matrix(), w in awkward_matrix(), values in awkward_vec(), kind in 0usize..10,
                           d in awkward_width(), n_heads in small_usize(), max_len in prop_oneof![0usize..=9, Just(usize::MAX)],
@@ -1420,6 +1421,18 @@ proptest! {
                 Err(e) => good_error(&e)?,
             }
             res(PositionalEncoding::sinusoidal(max_len, d), |pe| if pe.is_learned() || pe.num_params() != 0 { Err("a sinusoidal table learns nothing".into()) } else { Ok(()) })
+        })?;
+        // The depth experiment on the generated sizes: n_heads layers of width d, eps as the weights' std.
+        run("grad_norms_through_depth", &input, move || {
+            let depth = n_heads;
+            res(grad_norms_through_depth(&mut seeded_rng(seed), depth, d, eps, seed % 2 == 1), |norms| {
+                if norms.len() != depth + 1 { return Err(format!("{} sizes for {depth} layers", norms.len())); }
+                all_finite("grad_norms_through_depth", norms.iter())?;
+                if norms.iter().any(|&n| n < 0.0) { return Err(format!("a negative size in {norms}")); }
+                let last = norms[depth];
+                if (last - (4.0 * d as f64).sqrt()).abs() > 1e-12 * last { return Err(format!("‖G‖ = {last} for G = 1 of shape (4, {d})")); }
+                Ok(())
+            })
         })?;
     }
 

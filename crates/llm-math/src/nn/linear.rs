@@ -3,9 +3,10 @@
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 use rand::Rng;
 
+use super::flat::{flatten, set_arrays};
 use super::products::{matmul, matmul_bias};
 use super::{Init, Layer, check_grad_shape, no_forward_yet, no_grads_yet, remember};
-use crate::error::{Error, Result, check_finite, check_result};
+use crate::error::{Error, Result, Rows, check_cols, check_finite, check_result};
 
 /// A fully connected layer, `Y = X·W + b`, with `W` of shape
 /// `(d_in, d_out)` and `b` of shape `(d_out,)` added to every row.
@@ -59,14 +60,7 @@ impl Linear {
         if weight.is_empty() {
             return Err(Error::BadShape { op: "Linear::new", got: weight.shape().to_vec(), expected: "a non-empty weight matrix (d_in, d_out)" });
         }
-        if bias.len() != weight.ncols() {
-            return Err(Error::ShapeMismatch {
-                op: "Linear::new",
-                left: weight.shape().to_vec(),
-                right: bias.shape().to_vec(),
-                rule: "the bias needs one entry per column of W (d_out)",
-            });
-        }
+        check_cols("Linear::new", &weight, Rows::Any, bias.len(), bias.shape(), "the bias needs one entry per column of W (d_out)")?;
         check_finite("Linear::new (weight)", &weight.view())?;
         check_finite("Linear::new (bias)", &bias.view())?;
         Ok(Linear { weight, bias, input: None, grad_weight: None, grad_bias: None })
@@ -155,14 +149,7 @@ impl Linear {
 
     /// `X·W + b` after checking the input.
     fn affine(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        if x.ncols() != self.d_in() || x.nrows() == 0 {
-            return Err(Error::ShapeMismatch {
-                op: "Linear.forward",
-                left: x.shape().to_vec(),
-                right: self.weight.shape().to_vec(),
-                rule: "X·W needs at least one row in X and X's columns equal to W's rows (d_in)",
-            });
-        }
+        check_cols("Linear.forward", x, Rows::AtLeastOne, self.d_in(), self.weight.shape(), "X·W needs at least one row in X and X's columns equal to W's rows (d_in)")?;
         check_finite("Linear.forward", &x.view())?;
         let y = matmul_bias(x.view(), self.weight.view(), self.bias.view()); // (n, d_in)·(d_in, d_out) + (d_out,) -> (n, d_out)
         check_result("Linear.forward", &y.view())?;
@@ -206,27 +193,18 @@ impl Layer for Linear {
     }
 
     fn params(&self) -> Array1<f64> {
-        self.weight.iter().chain(self.bias.iter()).copied().collect()
+        flatten(&[&self.weight, &self.bias])
     }
 
     fn grads(&self) -> Result<Array1<f64>> {
         match (&self.grad_weight, &self.grad_bias) {
-            (Some(w), Some(b)) => Ok(w.iter().chain(b.iter()).copied().collect()),
+            (Some(w), Some(b)) => Ok(flatten(&[w, b])),
             _ => Err(no_grads_yet(&self.name())),
         }
     }
 
     fn set_params(&mut self, params: ArrayView1<f64>) -> Result<()> {
-        crate::error::check_same_len("Linear.set_params", params.len(), self.num_params(), "one value per weight and bias (d_in·d_out + d_out)")?;
-        check_finite("Linear.set_params", &params)?;
-        let k = self.weight.len();
-        for (w, p) in self.weight.iter_mut().zip(params.iter()) {
-            *w = *p;
-        }
-        for (b, p) in self.bias.iter_mut().zip(params.iter().skip(k)) {
-            *b = *p;
-        }
-        Ok(())
+        set_arrays("Linear.set_params", "one value per weight and bias (d_in·d_out + d_out)", params, &mut [&mut self.weight, &mut self.bias])
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {

@@ -31,11 +31,13 @@
 //! `activation` (ReLU, sigmoid, tanh, GELU exact and tanh-approximated, and
 //! softmax as layers), `loss`
 //! (MSE, softmax + cross-entropy), `sequential` (networks and training),
-//! `data` (seeded toy data sets) and `products` (how the layers' matrix
-//! products run; not part of the lesson).
+//! `data` (seeded toy data sets), `products` (how the layers' matrix
+//! products run) and `flat` (how parameters flatten into one vector and
+//! back); the last two are not part of the lesson.
 
 mod activation;
 mod data;
+pub(crate) mod flat;
 pub(crate) mod products;
 mod init;
 mod linear;
@@ -163,16 +165,7 @@ pub(crate) fn remember(slot: &mut Option<Array2<f64>>, x: &Array2<f64>) {
 
 /// `ShapeMismatch` unless `grad` has the shape of the output it is the gradient of.
 pub(crate) fn check_grad_shape(op: &'static str, grad: &Array2<f64>, output: (usize, usize)) -> Result<()> {
-    if grad.dim() == output {
-        Ok(())
-    } else {
-        Err(Error::ShapeMismatch {
-            op,
-            left: grad.shape().to_vec(),
-            right: vec![output.0, output.1],
-            rule: "grad_output must have the shape of the layer's last output",
-        })
-    }
+    crate::error::check_same_shape(op, grad.shape(), &[output.0, output.1], "grad_output must have the shape of the layer's last output")
 }
 
 #[cfg(test)]

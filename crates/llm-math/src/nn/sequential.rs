@@ -1,8 +1,9 @@
 //! Layers in a row, and training them.
 
-use ndarray::{Array1, Array2, ArrayView1, Axis, s};
+use ndarray::{Array1, Array2, ArrayView1, Axis};
 use rand::Rng;
 
+use super::flat::{Part, grads_of, params_of, set_params_of};
 use super::loss::check_one_target_per_row;
 use super::{Activation, Init, Layer, Linear, no_forward_yet, softmax_cross_entropy};
 use crate::error::{Error, Result, check_finite};
@@ -57,6 +58,11 @@ impl Sequential {
     /// The layers, first to last.
     pub fn layers(&self) -> &[Box<dyn Layer>] {
         &self.layers
+    }
+
+    /// The layers numbered as in errors, for flattening.
+    fn parts(&self) -> Vec<Part<'_>> {
+        self.layers.iter().map(|l| l.as_ref()).enumerate().collect()
     }
 
     /// Every layer's output for the batch `x`, first to last (the last is
@@ -220,31 +226,16 @@ impl Layer for Sequential {
     }
 
     fn params(&self) -> Array1<f64> {
-        let mut all = Vec::with_capacity(self.num_params());
-        for layer in &self.layers {
-            all.extend(layer.params());
-        }
-        Array1::from(all)
+        params_of(&self.parts())
     }
 
     fn grads(&self) -> Result<Array1<f64>> {
-        let mut all = Vec::with_capacity(self.num_params());
-        for (i, layer) in self.layers.iter().enumerate() {
-            all.extend(layer.grads().map_err(|e| in_layer(i, layer.as_ref(), e))?);
-        }
-        Ok(Array1::from(all))
+        grads_of(&self.parts())
     }
 
     fn set_params(&mut self, params: ArrayView1<f64>) -> Result<()> {
-        crate::error::check_same_len("Sequential.set_params", params.len(), self.num_params(), "one value per parameter of every layer")?;
-        check_finite("Sequential.set_params", &params)?;
-        let mut start = 0;
-        for (i, layer) in self.layers.iter_mut().enumerate() {
-            let k = layer.num_params();
-            layer.set_params(params.slice(s![start..start + k])).map_err(|e| in_layer(i, layer.as_ref(), e))?;
-            start += k;
-        }
-        Ok(())
+        let mut parts: Vec<(usize, &mut dyn Layer)> = self.layers.iter_mut().map(|l| l.as_mut() as &mut dyn Layer).enumerate().collect();
+        set_params_of("Sequential.set_params", "one value per parameter of every layer", &mut parts, params)
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {

@@ -441,3 +441,70 @@ fn in_layer_wraps_the_error_of_one_layer() {
         other => panic!("{other}"),
     }
 }
+
+/// A layer of one parameter that refuses every new value and has no
+/// gradient: to see which number a network gives its errors.
+#[derive(Debug, Clone)]
+struct Stubborn;
+
+impl Layer for Stubborn {
+    fn name(&self) -> String {
+        "Stubborn".into()
+    }
+    fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        Ok(x.clone())
+    }
+    fn predict(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
+        Ok(x.clone())
+    }
+    fn backward(&mut self, grad_output: &Array2<f64>) -> Result<Array2<f64>> {
+        Ok(grad_output.clone())
+    }
+    fn num_params(&self) -> usize {
+        1
+    }
+    fn params(&self) -> Array1<f64> {
+        array![7.0]
+    }
+    fn grads(&self) -> Result<Array1<f64>> {
+        Err(no_grads_yet("Stubborn"))
+    }
+    fn set_params(&mut self, _: ndarray::ArrayView1<f64>) -> Result<()> {
+        Err(Error::invalid("params", "anything", "a stubborn layer keeps its parameter"))
+    }
+    fn clone_box(&self) -> Box<dyn Layer> {
+        Box::new(self.clone())
+    }
+}
+
+#[test]
+fn a_network_numbers_its_layers_in_flattening_errors_activations_counted() {
+    let mut net = Sequential::new().push(Linear::new(array![[1.0]], array![2.0]).unwrap()).push(Activation::relu()).push(Stubborn);
+    assert_eq!(net.params(), array![1.0, 2.0, 7.0]);
+    net.forward(&array![[1.0]]).unwrap();
+    net.backward(&array![[1.0]]).unwrap();
+    let e = net.grads().unwrap_err();
+    assert!(e.to_string().starts_with("layer 2 (Stubborn) of the network: invalid argument `grads`"), "{e}");
+    let e = net.set_params(array![1.0, 2.0, 3.0].view()).unwrap_err();
+    assert!(e.to_string().starts_with("layer 2 (Stubborn) of the network: invalid argument `params`"), "{e}");
+    // The length and finiteness are checked first, for the whole network.
+    assert!(matches!(net.set_params(array![1.0].view()), Err(Error::ShapeMismatch { op: "Sequential.set_params", .. })));
+    assert!(matches!(net.set_params(array![1.0, f64::NAN, 3.0].view()), Err(Error::NonFinite { op: "Sequential.set_params", .. })));
+}
+
+#[test]
+fn flat_arrays_go_row_by_row_whatever_the_memory_layout() {
+    use super::flat::{flatten, set_arrays};
+    let mut w = array![[1.0, 2.0], [3.0, 4.0]].reversed_axes(); // [[1, 3], [2, 4]], stored column by column
+    let mut b = array![5.0];
+    assert_eq!(flatten(&[&w, &b]), array![1.0, 3.0, 2.0, 4.0, 5.0]);
+    set_arrays("op", "rule", array![9.0, 8.0, 7.0, 6.0, 5.5].view(), &mut [&mut w, &mut b]).unwrap();
+    assert_eq!((&w, &b), (&array![[9.0, 8.0], [7.0, 6.0]], &array![5.5]));
+    // The wrong length or a NaN: an error, and nothing changes.
+    let e = set_arrays("op", "rule", array![1.0].view(), &mut [&mut w, &mut b]).unwrap_err();
+    assert_eq!(e, Error::ShapeMismatch { op: "op", left: vec![1], right: vec![5], rule: "rule" });
+    let e = set_arrays("op", "rule", array![1.0, 1.0, f64::NAN, 1.0, 1.0].view(), &mut [&mut w, &mut b]).unwrap_err();
+    assert!(matches!(e, Error::NonFinite { op: "op", .. }), "{e}");
+    assert_eq!((&w, &b), (&array![[9.0, 8.0], [7.0, 6.0]], &array![5.5]));
+    assert_eq!(flatten(&[]), Array1::<f64>::zeros(0));
+}

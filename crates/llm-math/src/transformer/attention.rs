@@ -4,7 +4,8 @@ use ndarray::{Array1, Array2, ArrayView1, s};
 use rand::Rng;
 
 use crate::attention::{Mask, MultiHeadAttention, head_size, scaled_dot_product_attention};
-use crate::error::{Error, Result, check_finite, check_result};
+use crate::error::{Error, Result, Rows, check_cols, check_finite, check_result};
+use crate::nn::flat::{params_of, set_params_of};
 use crate::nn::products::matmul;
 use crate::nn::{Init, Layer, Linear, MAX_WEIGHTS, check_grad_shape, in_layer, no_forward_yet, no_grads_yet, softmax_backward_rows};
 
@@ -211,14 +212,8 @@ impl SelfAttention {
     /// mask's `T²` bytes are the layer's peak, kept below 800 MB.
     fn check_input(&self, x: &Array2<f64>, seq_len: usize) -> Result<()> {
         const OP: &str = "SelfAttention.forward";
-        if x.ncols() != self.d_model() || x.nrows() == 0 {
-            return Err(Error::ShapeMismatch {
-                op: OP,
-                left: x.shape().to_vec(),
-                right: vec![self.d_model(), self.d_model()],
-                rule: "X (left) needs at least one row (token) and d_model columns, one per row of W_Q (right)",
-            });
-        }
+        let d = self.d_model();
+        check_cols(OP, x, Rows::AtLeastOne, d, &[d, d], "X (left) needs at least one row (token) and d_model columns, one per row of W_Q (right)")?;
         if seq_len == 0 || !x.nrows().is_multiple_of(seq_len) {
             return Err(Error::invalid("seq_len", seq_len, format!("the {} rows must be whole sequences of seq_len rows", x.nrows())));
         }
@@ -342,7 +337,8 @@ impl Layer for SelfAttention {
     }
 
     fn params(&self) -> Array1<f64> {
-        self.projections().iter().flat_map(|l| l.params()).collect()
+        let [q, k, v, o] = self.projections();
+        params_of(&[(0, q), (1, k), (2, v), (3, o)])
     }
 
     fn grads(&self) -> Result<Array1<f64>> {
@@ -354,13 +350,13 @@ impl Layer for SelfAttention {
     }
 
     fn set_params(&mut self, params: ArrayView1<f64>) -> Result<()> {
-        crate::error::check_same_len("SelfAttention.set_params", params.len(), self.num_params(), "W_Q, b_Q, W_K, b_K, W_V, b_V, W_O, b_O: 4 · (d_model² + d_model) values")?;
-        check_finite("SelfAttention.set_params", &params)?;
-        let n = self.w_q.num_params();
-        for (i, l) in [&mut self.w_q, &mut self.w_k, &mut self.w_v, &mut self.w_o].into_iter().enumerate() {
-            l.set_params(params.slice(s![i * n..(i + 1) * n]))?;
-        }
-        Ok(())
+        // Each projection's set_params checks what was checked here already: it cannot fail.
+        set_params_of(
+            "SelfAttention.set_params",
+            "W_Q, b_Q, W_K, b_K, W_V, b_V, W_O, b_O: 4 · (d_model² + d_model) values",
+            &mut [(0, &mut self.w_q), (1, &mut self.w_k), (2, &mut self.w_v), (3, &mut self.w_o)],
+            params,
+        )
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {

@@ -1,42 +1,18 @@
-//! The position-wise MLP, residual connections, and the pre-norm block that
-//! composes them with attention.
+//! The position-wise MLP, residual connections (with the experiment that
+//! shows why deep stacks need them), and the pre-norm block that composes
+//! them with attention.
 
-use ndarray::{Array1, Array2, ArrayView1, s};
+use ndarray::{Array1, Array2, ArrayView1};
 use rand::Rng;
 
 use super::{LayerNorm, SelfAttention};
-use crate::error::{Error, Result, check_finite, check_result};
-use crate::nn::{Activation, Init, Layer, Linear, check_grad_shape, in_layer, no_forward_yet};
+use crate::error::{Error, Result, check_finite, check_result, check_same_shape};
+use crate::nn::flat::{Part, grads_of, params_of, set_params_of};
+use crate::nn::{Activation, Init, Layer, Linear, MAX_WEIGHTS, Sequential, check_grad_shape, in_layer, no_forward_yet};
+use crate::random::randn;
 
-/// Every layer's parameters one after the other.
-fn params_of(layers: &[(usize, &dyn Layer)]) -> Array1<f64> {
-    layers.iter().flat_map(|(_, l)| l.params()).collect()
-}
-
-/// Every layer's gradients one after the other; an error names the first
-/// layer that has none by its number (`layer 2 (…)`).
-fn grads_of(layers: &[(usize, &dyn Layer)]) -> Result<Array1<f64>> {
-    let mut all = Vec::new();
-    for &(i, l) in layers {
-        all.extend(l.grads().map_err(|e| in_layer(i, l, e))?);
-    }
-    Ok(Array1::from(all))
-}
-
-/// Sets each layer's slice of `params`, after checking the length and
-/// finiteness (so nothing changes on error).
-fn set_params_of(op: &'static str, layers: &mut [(usize, &mut dyn Layer)], params: ArrayView1<f64>) -> Result<()> {
-    let total: usize = layers.iter().map(|(_, l)| l.num_params()).sum();
-    crate::error::check_same_len(op, params.len(), total, "one value per parameter of every part, in order")?;
-    check_finite(op, &params)?;
-    let mut start = 0;
-    for (i, l) in layers.iter_mut() {
-        let n = l.num_params();
-        l.set_params(params.slice(s![start..start + n])).map_err(|e| in_layer(*i, &**l, e))?;
-        start += n;
-    }
-    Ok(())
-}
+/// What `set_params` of a block or an MLP says its vector must hold.
+const PARTS_RULE: &str = "one value per parameter of every part, in order";
 
 /// The position-wise MLP of a transformer block: the same two-layer network
 /// applied to every token on its own, widening to `hidden` (usually
@@ -146,7 +122,7 @@ impl Mlp {
     }
 
     /// The layers with parameters, numbered as in errors (the activation is 1).
-    fn parts(&self) -> [(usize, &dyn Layer); 2] {
+    fn parts(&self) -> [Part<'_>; 2] {
         [(0, &self.fc), (2, &self.proj)]
     }
 }
@@ -199,7 +175,7 @@ impl Layer for Mlp {
     }
 
     fn set_params(&mut self, params: ArrayView1<f64>) -> Result<()> {
-        set_params_of("Mlp.set_params", &mut [(0, &mut self.fc), (2, &mut self.proj)], params)
+        set_params_of("Mlp.set_params", PARTS_RULE, &mut [(0, &mut self.fc), (2, &mut self.proj)], params)
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {
@@ -247,14 +223,7 @@ impl Residual {
 
     /// `x + f(x)` once `f(x)` is known to have `x`'s shape.
     fn add(x: &Array2<f64>, fx: Array2<f64>) -> Result<Array2<f64>> {
-        if fx.dim() != x.dim() {
-            return Err(Error::ShapeMismatch {
-                op: "Residual.forward",
-                left: x.shape().to_vec(),
-                right: fx.shape().to_vec(),
-                rule: "X + f(X) needs a layer f that keeps the shape of its input (T, d_model)",
-            });
-        }
+        check_same_shape("Residual.forward", x.shape(), fx.shape(), "X + f(X) needs a layer f that keeps the shape of its input (T, d_model)")?;
         let y = fx + x; // (T, d_model)
         check_result("Residual.forward", &y.view())?;
         Ok(y)
@@ -282,14 +251,7 @@ impl Layer for Residual {
     fn backward(&mut self, grad_output: &Array2<f64>) -> Result<Array2<f64>> {
         self.shape.ok_or_else(|| no_forward_yet("Residual"))?;
         let through = self.inner.backward(grad_output).map_err(|e| in_layer(0, self.inner.as_ref(), e))?;
-        if through.dim() != grad_output.dim() {
-            return Err(Error::ShapeMismatch {
-                op: "Residual.backward",
-                left: grad_output.shape().to_vec(),
-                right: through.shape().to_vec(),
-                rule: "G + ∂L/∂X through f needs a layer f that keeps the shape of its input (T, d_model)",
-            });
-        }
+        check_same_shape("Residual.backward", grad_output.shape(), through.shape(), "G + ∂L/∂X through f needs a layer f that keeps the shape of its input (T, d_model)")?;
         let grad_input = through + grad_output; // the skip path passes G unchanged
         check_result("Residual.backward", &grad_input.view())?;
         Ok(grad_input)
@@ -314,6 +276,78 @@ impl Layer for Residual {
     fn clone_box(&self) -> Box<dyn Layer> {
         Box::new(self.clone())
     }
+}
+
+/// The most layers [`grad_norms_through_depth`] stacks.
+const MAX_DEPTH: usize = 10_000;
+
+/// How big the gradient is at the input of every layer of a deep stack,
+/// plain or with residual connections: the experiment of notebook 07 that
+/// shows why a skip path keeps the gradient alive.
+///
+/// The stack has `depth` layers `f(X) = tanh(X·W + b)` of `width` units,
+/// each `W ~ N(0, std²)` drawn from `rng` in turn ([`Init::Normal`]) and
+/// `b = 0`, applied one after the other (`skip = false`: `f(f(…f(X)))`) or
+/// each around a skip (`skip = true`: [`Residual`], `X + f(X)`). The input
+/// is a batch of 4 rows from `N(0, 1)`, drawn after the weights, and the
+/// loss is `L = Σ Y`, so `G = ∂L/∂Y` is all ones. Entry `l` is the size
+/// (Frobenius norm) of the gradient at the input of layer `l`; the last,
+/// `l = depth`, is that of `G` itself, `√(4·width)`:
+///
+/// ```text
+/// X₀ = X (4, width)     X_{l+1} = f_l(X_l)  or  X_l + f_l(X_l)     Y = X_depth
+/// norms[l] = ‖∂L/∂X_l‖ = √(Σᵢⱼ (∂L/∂X_l)ᵢⱼ²)      l = 0..=depth  -> (depth + 1,)
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidArgument`] for a `width` of 0 or above 10 000, a
+/// `depth` above 10 000 or of more than 100 million weights in all
+/// (`depth·width²`), or (when there is a layer to draw) a negative or
+/// non-finite `std`; [`Error::InLayer`] for a pass beyond f64, naming the
+/// layer; [`Error::Overflow`] for weights drawn beyond f64 (a `std` near
+/// the largest f64) or a gradient whose size is.
+///
+/// # Examples
+/// ```
+/// use llm_math::prelude::*;
+/// let plain = grad_norms_through_depth(&mut seeded_rng(0), 20, 8, 0.1, false)?;
+/// let skipped = grad_norms_through_depth(&mut seeded_rng(0), 20, 8, 0.1, true)?;
+/// assert_eq!(plain.len(), 21);                   // the input of each of 20 layers, then G
+/// assert_eq!(plain[20], (4.0f64 * 8.0).sqrt());  // ‖G‖ for G all ones, (4, 8)
+/// assert!(plain[0] < 1e-10 && skipped[0] > 1.0); // small weights: without skips it vanishes
+/// # Ok::<(), llm_math::Error>(())
+/// ```
+pub fn grad_norms_through_depth<R: Rng + ?Sized>(rng: &mut R, depth: usize, width: usize, std: f64, skip: bool) -> Result<Array1<f64>> {
+    if width == 0 || width > 10_000 {
+        return Err(Error::invalid("width", width, "each layer needs 1 to 10 000 units (a width × width weight matrix of at most 100 million numbers)"));
+    }
+    if depth > MAX_DEPTH || depth * width * width > MAX_WEIGHTS {
+        return Err(Error::invalid(
+            "depth",
+            depth,
+            format!("{depth} layers of {width} × {width} weights: at most {MAX_DEPTH} layers and 100 million weights in all (800 MB)"),
+        ));
+    }
+    let mut layers: Vec<Box<dyn Layer>> = Vec::with_capacity(depth);
+    for _ in 0..depth {
+        let f = Sequential::new().push(Linear::init(rng, width, width, Init::Normal(std))?).push(Activation::tanh()); // tanh(X·W + b)
+        layers.push(if skip { Box::new(Residual::new(f)) } else { Box::new(f) }); // X + f(X), or f(X)
+    }
+    let mut h = randn(rng, (4, width)); // X₀: (4, width)
+    for (l, layer) in layers.iter_mut().enumerate() {
+        h = layer.forward(&h).map_err(|e| in_layer(l, layer.as_ref(), e))?; // (4, width) -> (4, width)
+    }
+    let size = |g: &Array2<f64>| crate::linalg::norm(g.as_slice_memory_order().expect("a fresh array is contiguous"));
+    let mut g = Array2::ones(h.dim()); // G = ∂L/∂Y for L = Σ Y
+    let mut norms = vec![size(&g)];
+    for (l, layer) in layers.iter_mut().enumerate().rev() {
+        g = layer.backward(&g).map_err(|e| in_layer(l, layer.as_ref(), e))?; // ∂L/∂X_l, (4, width)
+        norms.push(size(&g));
+    }
+    norms.reverse(); // from the input up: norms[l] at the input of layer l
+    let norms = Array1::from(norms); // (depth + 1,)
+    check_result("grad_norms_through_depth", &norms.view())?; // finite entries whose squares add up beyond f64
+    Ok(norms)
 }
 
 /// A pre-norm transformer block (GPT-2's arrangement): each sub-layer sees
@@ -437,7 +471,7 @@ impl TransformerBlock {
     }
 
     /// The parts in the order of their parameters and error numbers.
-    fn parts(&self) -> [(usize, &dyn Layer); 4] {
+    fn parts(&self) -> [Part<'_>; 4] {
         [(0, &self.ln1), (1, &self.attn), (2, &self.ln2), (3, &self.mlp)]
     }
 }
@@ -515,7 +549,7 @@ impl Layer for TransformerBlock {
     }
 
     fn set_params(&mut self, params: ArrayView1<f64>) -> Result<()> {
-        set_params_of("TransformerBlock.set_params", &mut [(0, &mut self.ln1), (1, &mut self.attn), (2, &mut self.ln2), (3, &mut self.mlp)], params)
+        set_params_of("TransformerBlock.set_params", PARTS_RULE, &mut [(0, &mut self.ln1), (1, &mut self.attn), (2, &mut self.ln2), (3, &mut self.mlp)], params)
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {

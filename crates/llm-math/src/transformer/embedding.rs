@@ -4,8 +4,9 @@
 use ndarray::{Array1, Array2, ArrayView1};
 use rand::Rng;
 
-use super::{check_entries, check_ids, check_positive, write_params};
-use crate::error::{Error, Result, check_finite, check_result};
+use super::{check_entries, check_ids, check_positive};
+use crate::error::{Error, Result, Rows, check_cols, check_finite, check_result};
+use crate::nn::flat::{flatten, set_arrays};
 use crate::nn::products::matmul;
 use crate::nn::{check_grad_shape, no_forward_yet, no_grads_yet, remember};
 
@@ -181,14 +182,7 @@ impl Embedding {
 
     /// `H·Eᵀ` after checking `h`.
     fn unembed(&self, op: &'static str, h: &Array2<f64>) -> Result<Array2<f64>> {
-        if h.ncols() != self.d_model() || h.nrows() == 0 {
-            return Err(Error::ShapeMismatch {
-                op,
-                left: h.shape().to_vec(),
-                right: self.table.shape().to_vec(),
-                rule: "H·Eᵀ needs at least one row in H and H's columns equal to the table's (d_model)",
-            });
-        }
+        check_cols(op, h, Rows::AtLeastOne, self.d_model(), self.table.shape(), "H·Eᵀ needs at least one row in H and H's columns equal to the table's (d_model)")?;
         check_finite(op, &h.view())?;
         check_entries("h", h.nrows(), h.nrows(), self.vocab_size(), "logits")?;
         let logits = matmul(h.view(), self.table.t()); // (T, d_model)·(d_model, V) -> (T, V)
@@ -294,7 +288,7 @@ impl Embedding {
     /// The table as one flat vector, row by row, `(vocab_size · d_model,)`:
     /// the layout of [`Layer::params`](crate::nn::Layer::params).
     pub fn params(&self) -> Array1<f64> {
-        self.table.iter().copied().collect() // (V, d_model) row by row -> (V·d_model,)
+        flatten(&[&self.table]) // (V, d_model) row by row -> (V·d_model,)
     }
 
     /// `∂L/∂E` flattened like [`params`](Embedding::params): the sum of the
@@ -323,10 +317,7 @@ impl Embedding {
     /// [`num_params`](Embedding::num_params) entries; [`Error::NonFinite`]
     /// for NaN or infinite entries. On error nothing changes.
     pub fn set_params(&mut self, params: ArrayView1<f64>) -> Result<()> {
-        crate::error::check_same_len("Embedding.set_params", params.len(), self.num_params(), "one value per table entry (vocab_size · d_model)")?;
-        check_finite("Embedding.set_params", &params)?;
-        write_params(params, &mut [&mut self.table]);
-        Ok(())
+        set_arrays("Embedding.set_params", "one value per table entry (vocab_size · d_model)", params, &mut [&mut self.table])
     }
 
     /// A short description with the shape, e.g. `"Embedding(65 tokens × 16)"`.

@@ -51,14 +51,12 @@ mod norm;
 mod position;
 
 pub use attention::SelfAttention;
-pub use block::{Mlp, Residual, TransformerBlock};
+pub use block::{Mlp, Residual, TransformerBlock, grad_norms_through_depth};
 pub use decoding::{Sampler, generate, greedy, top_k_filter, top_p_filter};
 pub use embedding::Embedding;
 pub use lm::{lm_loss, perplexity};
 pub use norm::{LayerNorm, RmsNorm};
 pub use position::{PositionalEncoding, sinusoidal_positions};
-
-use ndarray::{Array1, Array2, ArrayView1};
 
 use crate::error::{Error, Result};
 use crate::nn::MAX_WEIGHTS;
@@ -91,42 +89,6 @@ fn check_ids(name: &'static str, ids: &[usize], vocab_size: usize) -> Result<()>
             format!("a token id must be below the vocabulary size, {vocab_size} tokens (0 to {})", vocab_size.saturating_sub(1)),
         )),
         None => Ok(()),
-    }
-}
-
-/// Writes `params` (already checked: right length, finite) into `slots`, in order.
-fn write_params(params: ArrayView1<f64>, slots: &mut [&mut dyn FlatSlot]) {
-    let mut start = 0;
-    for slot in slots.iter_mut() {
-        let n = slot.len();
-        slot.fill_from(params.slice(ndarray::s![start..start + n]));
-        start += n;
-    }
-}
-
-/// A parameter array filled from a flat vector, row by row.
-trait FlatSlot {
-    fn len(&self) -> usize;
-    fn fill_from(&mut self, values: ArrayView1<f64>);
-}
-
-impl FlatSlot for Array1<f64> {
-    fn len(&self) -> usize {
-        self.len()
-    }
-    fn fill_from(&mut self, values: ArrayView1<f64>) {
-        self.assign(&values);
-    }
-}
-
-impl FlatSlot for Array2<f64> {
-    fn len(&self) -> usize {
-        self.len()
-    }
-    fn fill_from(&mut self, values: ArrayView1<f64>) {
-        for (w, v) in self.iter_mut().zip(values.iter()) {
-            *w = *v;
-        }
     }
 }
 

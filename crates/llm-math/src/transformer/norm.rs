@@ -2,20 +2,14 @@
 
 use ndarray::{Array1, Array2, ArrayView1, Axis};
 
-use super::{check_entries, check_positive, write_params};
-use crate::error::{Error, Result, check_finite, check_result};
+use super::{check_entries, check_positive};
+use crate::error::{Error, Result, Rows, check_cols, check_finite, check_result};
+use crate::nn::flat::{flatten, set_arrays};
 use crate::nn::{Layer, check_grad_shape, no_forward_yet, no_grads_yet};
 
 /// The checks both norms make on an input `(T, d)`.
 fn check_input(op: &'static str, x: &Array2<f64>, d: usize) -> Result<()> {
-    if x.ncols() != d || x.nrows() == 0 {
-        return Err(Error::ShapeMismatch {
-            op,
-            left: x.shape().to_vec(),
-            right: vec![d],
-            rule: "X (left) needs at least one row and one column per entry of γ (right): (T, d_model)",
-        });
-    }
+    check_cols(op, x, Rows::AtLeastOne, d, &[d], "X (left) needs at least one row and one column per entry of γ (right): (T, d_model)")?;
     check_finite(op, &x.view())
 }
 
@@ -35,6 +29,38 @@ struct Normalised {
     x_hat: Array2<f64>,
     /// `1/√(σ² + ε)` (or `1/√(mean x² + ε)`) per row, `(T, 1)`.
     inv_std: Array2<f64>,
+}
+
+/// What LayerNorm and RMSNorm share around their different maths: a
+/// forward pass normalises and keeps what backward needs, a prediction
+/// normalises and keeps nothing, a backward pass starts from what was kept.
+trait Normaliser {
+    /// `y` and what backward needs, after checking `x`, `(T, d)`.
+    fn normalise(&self, x: &Array2<f64>) -> Result<(Array2<f64>, Normalised)>;
+    /// Where a forward pass keeps what backward needs.
+    fn saved_mut(&mut self) -> &mut Option<Normalised>;
+}
+
+/// [`Layer::forward`] of a norm: a failed pass leaves nothing for backward.
+fn forward_norm(norm: &mut impl Normaliser, x: &Array2<f64>) -> Result<Array2<f64>> {
+    *norm.saved_mut() = None;
+    let (y, saved) = norm.normalise(x)?;
+    *norm.saved_mut() = Some(saved);
+    Ok(y)
+}
+
+/// [`Layer::predict`] of a norm.
+fn predict_norm(norm: &impl Normaliser, x: &Array2<f64>) -> Result<Array2<f64>> {
+    Ok(norm.normalise(x)?.0)
+}
+
+/// What the last forward pass of the norm `layer` kept, once `grad_output`
+/// is known to fit it (`op` names the backward pass in errors).
+fn saved_for_backward<'a>(saved: &'a Option<Normalised>, layer: &str, op: &'static str, grad_output: &Array2<f64>) -> Result<&'a Normalised> {
+    let saved = saved.as_ref().ok_or_else(|| no_forward_yet(layer))?;
+    check_grad_shape(op, grad_output, saved.x_hat.dim())?;
+    check_finite(op, &grad_output.view())?;
+    Ok(saved)
 }
 
 /// Layer normalisation over each row, as PyTorch's `nn.LayerNorm(d_model)`
@@ -161,7 +187,9 @@ impl LayerNorm {
     pub fn grad_beta(&self) -> Option<&Array1<f64>> {
         self.grad_beta.as_ref()
     }
+}
 
+impl Normaliser for LayerNorm {
     /// `x̂` and `1/√(σ² + ε)` per row, then `y`.
     fn normalise(&self, x: &Array2<f64>) -> Result<(Array2<f64>, Normalised)> {
         const OP: &str = "LayerNorm.forward";
@@ -197,6 +225,10 @@ impl LayerNorm {
         check_result(OP, &y.view())?;
         Ok((y, Normalised { x_hat, inv_std }))
     }
+
+    fn saved_mut(&mut self) -> &mut Option<Normalised> {
+        &mut self.cache
+    }
 }
 
 impl Layer for LayerNorm {
@@ -205,21 +237,15 @@ impl Layer for LayerNorm {
     }
 
     fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        self.cache = None;
-        let (y, cache) = self.normalise(x)?;
-        self.cache = Some(cache);
-        Ok(y)
+        forward_norm(self, x)
     }
 
     fn predict(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        Ok(self.normalise(x)?.0)
+        predict_norm(self, x)
     }
 
     fn backward(&mut self, grad_output: &Array2<f64>) -> Result<Array2<f64>> {
-        const OP: &str = "LayerNorm.backward";
-        let Normalised { x_hat, inv_std } = self.cache.as_ref().ok_or_else(|| no_forward_yet("LayerNorm"))?;
-        check_grad_shape(OP, grad_output, x_hat.dim())?;
-        check_finite(OP, &grad_output.view())?;
+        let Normalised { x_hat, inv_std } = saved_for_backward(&self.cache, "LayerNorm", "LayerNorm.backward", grad_output)?;
         // Row by row, with ĝ = G ⊙ γ (∂L/∂x̂):
         // ∂L/∂x = (ĝ − mean(ĝ) − x̂ · mean(ĝ ⊙ x̂)) / σ,  ∂L/∂γ = Σ_rows G ⊙ x̂,  ∂L/∂β = Σ_rows G.
         let n = self.d_model() as f64;
@@ -252,21 +278,18 @@ impl Layer for LayerNorm {
     }
 
     fn params(&self) -> Array1<f64> {
-        self.gamma.iter().chain(self.beta.iter()).copied().collect()
+        flatten(&[&self.gamma, &self.beta])
     }
 
     fn grads(&self) -> Result<Array1<f64>> {
         match (&self.grad_gamma, &self.grad_beta) {
-            (Some(g), Some(b)) => Ok(g.iter().chain(b.iter()).copied().collect()),
+            (Some(g), Some(b)) => Ok(flatten(&[g, b])),
             _ => Err(no_grads_yet(&self.name())),
         }
     }
 
     fn set_params(&mut self, params: ArrayView1<f64>) -> Result<()> {
-        crate::error::check_same_len("LayerNorm.set_params", params.len(), self.num_params(), "γ then β, one value each per column (2 · d_model)")?;
-        check_finite("LayerNorm.set_params", &params)?;
-        write_params(params, &mut [&mut self.gamma, &mut self.beta]);
-        Ok(())
+        set_arrays("LayerNorm.set_params", "γ then β, one value each per column (2 · d_model)", params, &mut [&mut self.gamma, &mut self.beta])
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {
@@ -365,7 +388,9 @@ impl RmsNorm {
     pub fn grad_gamma(&self) -> Option<&Array1<f64>> {
         self.grad_gamma.as_ref()
     }
+}
 
+impl Normaliser for RmsNorm {
     fn normalise(&self, x: &Array2<f64>) -> Result<(Array2<f64>, Normalised)> {
         const OP: &str = "RmsNorm.forward";
         check_input(OP, x, self.d_model())?;
@@ -379,6 +404,10 @@ impl RmsNorm {
         check_result(OP, &y.view())?;
         Ok((y, Normalised { x_hat, inv_std }))
     }
+
+    fn saved_mut(&mut self) -> &mut Option<Normalised> {
+        &mut self.cache
+    }
 }
 
 impl Layer for RmsNorm {
@@ -387,21 +416,15 @@ impl Layer for RmsNorm {
     }
 
     fn forward(&mut self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        self.cache = None;
-        let (y, cache) = self.normalise(x)?;
-        self.cache = Some(cache);
-        Ok(y)
+        forward_norm(self, x)
     }
 
     fn predict(&self, x: &Array2<f64>) -> Result<Array2<f64>> {
-        Ok(self.normalise(x)?.0)
+        predict_norm(self, x)
     }
 
     fn backward(&mut self, grad_output: &Array2<f64>) -> Result<Array2<f64>> {
-        const OP: &str = "RmsNorm.backward";
-        let Normalised { x_hat, inv_std } = self.cache.as_ref().ok_or_else(|| no_forward_yet("RmsNorm"))?;
-        check_grad_shape(OP, grad_output, x_hat.dim())?;
-        check_finite(OP, &grad_output.view())?;
+        let Normalised { x_hat, inv_std } = saved_for_backward(&self.cache, "RmsNorm", "RmsNorm.backward", grad_output)?;
         let g_hat = grad_output * &self.gamma; // (T, d)
         let mean_gx = (&g_hat * x_hat).mean_axis(Axis(1)).expect("d ≥ 1").insert_axis(Axis(1)); // (T, 1)
         let grad_input = (&g_hat - &(x_hat * &mean_gx)) * inv_std; // (T, d)
@@ -425,10 +448,7 @@ impl Layer for RmsNorm {
     }
 
     fn set_params(&mut self, params: ArrayView1<f64>) -> Result<()> {
-        crate::error::check_same_len("RmsNorm.set_params", params.len(), self.num_params(), "one γ per column (d_model)")?;
-        check_finite("RmsNorm.set_params", &params)?;
-        write_params(params, &mut [&mut self.gamma]);
-        Ok(())
+        set_arrays("RmsNorm.set_params", "one γ per column (d_model)", params, &mut [&mut self.gamma])
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {

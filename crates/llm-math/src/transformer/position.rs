@@ -4,8 +4,9 @@
 use ndarray::{Array1, Array2, ArrayView1, s};
 use rand::Rng;
 
-use super::{check_entries, check_positive, write_params};
-use crate::error::{Error, Result, check_finite, check_result};
+use super::{check_entries, check_positive};
+use crate::error::{Error, Result, Rows, check_cols, check_finite, check_result};
+use crate::nn::flat::{FlatSlot, flatten, set_arrays};
 use crate::nn::{Layer, check_grad_shape, no_forward_yet, no_grads_yet};
 
 /// The sinusoidal positional encoding of "Attention Is All You Need": a
@@ -163,14 +164,7 @@ impl PositionalEncoding {
     /// `X + P` for `X` made of sequences of `seq_len` rows stacked one
     /// above the other: row `i` gets position `i mod seq_len`.
     fn add_seqs(&self, x: &Array2<f64>, seq_len: usize) -> Result<Array2<f64>> {
-        if x.ncols() != self.d_model() || x.nrows() == 0 {
-            return Err(Error::ShapeMismatch {
-                op: "PositionalEncoding.forward",
-                left: x.shape().to_vec(),
-                right: self.table.shape().to_vec(),
-                rule: "X (T, d_model) needs at least one row and the table's d_model columns",
-            });
-        }
+        check_cols("PositionalEncoding.forward", x, Rows::AtLeastOne, self.d_model(), self.table.shape(), "X (T, d_model) needs at least one row and the table's d_model columns")?;
         let (t, max_len) = (seq_len, self.max_len());
         if t > max_len {
             return Err(Error::invalid(
@@ -243,25 +237,21 @@ impl Layer for PositionalEncoding {
     }
 
     fn params(&self) -> Array1<f64> {
-        if self.learned { self.table.iter().copied().collect() } else { Array1::zeros(0) }
+        if self.learned { flatten(&[&self.table]) } else { Array1::zeros(0) }
     }
 
     fn grads(&self) -> Result<Array1<f64>> {
         match (&self.grad_table, self.learned) {
             (_, false) => Ok(Array1::zeros(0)),
-            (Some(g), true) => Ok(g.iter().copied().collect()),
+            (Some(g), true) => Ok(flatten(&[g])),
             (None, true) => Err(no_grads_yet(&self.name())),
         }
     }
 
     fn set_params(&mut self, params: ArrayView1<f64>) -> Result<()> {
         let rule = if self.learned { "one value per table entry (max_len · d_model)" } else { "a sinusoidal encoding has no parameters" };
-        crate::error::check_same_len("PositionalEncoding.set_params", params.len(), self.num_params(), rule)?;
-        check_finite("PositionalEncoding.set_params", &params)?;
-        if self.learned {
-            write_params(params, &mut [&mut self.table]);
-        }
-        Ok(())
+        let table: &mut [&mut dyn FlatSlot] = if self.learned { &mut [&mut self.table] } else { &mut [] }; // a sinusoidal table is no parameter
+        set_arrays("PositionalEncoding.set_params", rule, params, table)
     }
 
     fn clone_box(&self) -> Box<dyn Layer> {

@@ -1124,3 +1124,89 @@ fn invalid_eps_and_std() {
     assert!(Embedding::init(&mut seeded_rng(0), 3, 2, -1.0).is_err());
     assert!(PositionalEncoding::learned(&mut seeded_rng(0), 3, 2, f64::NAN).is_err());
 }
+
+#[test]
+fn flattening_a_block_names_the_part_by_its_number() {
+    let mut rng = seeded_rng(0);
+    let mut block = TransformerBlock::init(&mut rng, 2, 1).unwrap();
+    let e = block.grads().unwrap_err();
+    assert!(e.to_string().starts_with("layer 0 (LayerNorm(2)) of the network: invalid argument `grads`"), "{e}");
+    let n = block.num_params();
+    assert_eq!(
+        block.set_params(Array1::zeros(n + 1).view()).unwrap_err().to_string(),
+        format!("shape mismatch in TransformerBlock.set_params: left is [{}], right is [{n}] (one value per parameter of every part, in order)", n + 1)
+    );
+    let mut mlp = Mlp::init(&mut rng, 2, 4, Activation::relu()).unwrap();
+    assert_eq!(
+        mlp.set_params(Array1::zeros(1).view()).unwrap_err().to_string(),
+        format!("shape mismatch in Mlp.set_params: left is [1], right is [{}] (one value per parameter of every part, in order)", mlp.num_params())
+    );
+    // Parameters in order: the parts one after the other, each as it flattens itself.
+    let parts: Vec<f64> = [block.ln1().params(), block.attn().params(), block.ln2().params(), block.mlp().params()].iter().flatten().copied().collect();
+    assert_eq!(block.params().to_vec(), parts);
+    let attn = block.attn();
+    let projections: Vec<f64> = [attn.w_q(), attn.w_k(), attn.w_v(), attn.w_o()].iter().flat_map(|l| l.params()).collect();
+    assert_eq!(attn.params().to_vec(), projections);
+}
+
+#[test]
+fn a_norm_keeps_only_a_pass_that_went_through() {
+    let (x, g) = (array![[1.0, 2.0, 4.0], [0.5, -1.0, 3.0]], array![[1.0, 0.0, -1.0], [0.5, 0.5, 2.0]]);
+    let mut ln = LayerNorm::new(3).unwrap();
+    let mut rms = RmsNorm::new(3).unwrap();
+    for norm in [&mut ln as &mut dyn Layer, &mut rms] {
+        let y = norm.predict(&x).unwrap();
+        let e = norm.backward(&g).unwrap_err(); // predict keeps nothing
+        assert!(e.to_string().contains(&format!("{}.backward needs the input of a forward pass first", &norm.name()[..norm.name().find('(').unwrap()])), "{e}");
+        assert_eq!(norm.forward(&x).unwrap(), y);
+        assert_eq!(norm.backward(&g).unwrap().dim(), (2, 3));
+        assert!(norm.forward(&array![[f64::NAN, 0.0, 0.0]]).is_err()); // a failed pass forgets the last one
+        assert!(norm.backward(&g).unwrap_err().to_string().contains("forward"));
+    }
+}
+
+#[test]
+fn grad_norms_through_depth_against_finite_differences_of_the_stack_written_out() {
+    use crate::calculus::numerical_gradient;
+    let (depth, width, std) = (4, 3, 0.8);
+    for skip in [false, true] {
+        let norms = grad_norms_through_depth(&mut seeded_rng(5), depth, width, std, skip).unwrap();
+        assert_eq!(norms.len(), depth + 1);
+        // The same draws in the same order (the weights layer by layer, then X); b = 0.
+        let mut rng = seeded_rng(5);
+        let ws: Vec<Array2<f64>> = (0..depth).map(|_| Linear::init(&mut rng, width, width, Init::Normal(std)).unwrap().weight().clone()).collect();
+        let x = randn(&mut rng, (4, width));
+        // Layer l by hand: tanh(X·W_l), or X + tanh(X·W_l).
+        let layer = |l: usize, h: &Array2<f64>| {
+            let f = h.dot(&ws[l]).mapv(f64::tanh);
+            if skip { h + &f } else { f }
+        };
+        // L as a function of the input of layer l: the rest of the stack, then Σ Y.
+        let loss_from = |l: usize, v: &[f64]| (l..depth).fold(Array2::from_shape_vec((4, width), v.to_vec()).unwrap(), |h, k| layer(k, &h)).sum();
+        let mut x_l = x;
+        for (l, &norm) in norms.iter().enumerate() {
+            let flat: Vec<f64> = x_l.iter().copied().collect();
+            let grad = numerical_gradient(|v| loss_from(l, v), &flat, 1e-6).unwrap();
+            let expected = grad.dot(&grad).sqrt();
+            assert!((norm - expected).abs() <= 1e-6 * expected, "skip {skip}, layer {l}: {norm} vs finite differences {expected}");
+            if l < depth {
+                x_l = layer(l, &x_l);
+            }
+        }
+        assert_eq!(norms[depth], (4.0 * width as f64).sqrt()); // G is all ones
+    }
+}
+
+#[test]
+fn grad_norms_through_depth_refuses_sizes_and_weights_it_cannot_hold() {
+    let run = |depth, width, std| grad_norms_through_depth(&mut seeded_rng(0), depth, width, std, true);
+    assert!(matches!(run(3, 0, 0.1), Err(Error::InvalidArgument { name: "width", .. })));
+    assert!(matches!(run(3, 10_001, 0.1), Err(Error::InvalidArgument { name: "width", .. })));
+    assert!(matches!(run(10_001, 1, 0.1), Err(Error::InvalidArgument { name: "depth", .. })));
+    let e = run(2, 10_000, 0.1).unwrap_err(); // 2 × 10⁸ weights
+    assert!(matches!(e, Error::InvalidArgument { name: "depth", .. }) && e.to_string().contains("100 million"), "{e}");
+    assert!(matches!(run(3, 4, -1.0), Err(Error::InvalidArgument { name: "std", .. })));
+    assert!(matches!(run(3, 4, f64::NAN), Err(Error::InvalidArgument { name: "std", .. })));
+    // No layer: nothing to draw, and the gradient is G itself.
+    assert_eq!(run(0, 4, f64::NAN).unwrap(), array![4.0]);
+}
