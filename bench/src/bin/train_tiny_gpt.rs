@@ -51,8 +51,8 @@ fn main() -> Result<()> {
         ..TrainConfig::default()
     };
     // A few steps first, so the timed run does not include first-touch costs.
-    train(&mut gpt.clone(), train_ids, val_ids, &TrainConfig { steps: 3, warmup: 1, ..tc })?;
-    let h = train(&mut gpt, train_ids, val_ids, &tc)?;
+    train(&mut gpt.clone(), &train_ids, &val_ids, &TrainConfig { steps: 3, warmup: 1, ..tc })?;
+    let h = train(&mut gpt, &train_ids, &val_ids, &tc)?;
     println!(
         "{{\"impl\": \"rust\", \"tokens_per_s\": {:.1}, \"step_ms\": {:.3}, \"peak_rss_mb\": {:.1}, \"final_loss\": {:.4}, \"threads\": {}, \"params\": {}}}",
         h.tokens_per_second(),

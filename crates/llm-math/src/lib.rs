@@ -87,8 +87,8 @@ pub mod prelude {
         softmax_cross_entropy, softmax_jacobian, spirals, two_moons, xavier_uniform, xor_data,
     };
     pub use crate::gpt::{
-        Bigram, CharTokenizer, Gpt, GptConfig, History, TrainConfig, grammar_corpus, grammar_sentences, grammatical_share,
-        is_grammatical, train, train_val_split,
+        ADJECTIVES, Bigram, CharTokenizer, Gpt, GptConfig, History, NOUNS, TrainConfig, VERBS, grammar_corpus,
+        grammar_sentences, grammatical_share, is_grammatical, train, train_val_split,
     };
     pub use crate::optim::{
         Adam, Momentum, Optimizer, Schedule, Sgd, clip_grad_norm, linear_regression_data, shuffled_batches,

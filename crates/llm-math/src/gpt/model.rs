@@ -452,11 +452,12 @@ impl fmt::Display for Gpt {
         let c = self.config;
         write!(
             f,
-            "Gpt(vocab {}, d_model {}, {} heads, {} blocks, context {}; {} parameters)",
+            "Gpt(vocab {}, d_model {}, {} heads, {} block{}, context {}; {} parameters)",
             c.vocab_size,
             c.d_model,
             c.n_heads,
             c.n_layers,
+            if c.n_layers == 1 { "" } else { "s" },
             c.max_len,
             self.num_params()
         )

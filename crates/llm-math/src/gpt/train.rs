@@ -293,7 +293,7 @@ pub fn train(model: &mut Gpt, train_ids: &[usize], val_ids: &[usize], config: &T
 /// assert_eq!((tr.len(), va.len()), (8, 2));
 /// # Ok::<(), llm_math::Error>(())
 /// ```
-pub fn train_val_split(ids: &[usize], train_share: f64) -> Result<(&[usize], &[usize])> {
+pub fn train_val_split(ids: &[usize], train_share: f64) -> Result<(Vec<usize>, Vec<usize>)> {
     if !(train_share > 0.0 && train_share < 1.0) {
         return Err(Error::invalid("train_share", train_share, "a share strictly between 0 and 1"));
     }
@@ -301,5 +301,6 @@ pub fn train_val_split(ids: &[usize], train_share: f64) -> Result<(&[usize], &[u
     if cut == 0 || cut >= ids.len() {
         return Err(Error::invalid("ids", format!("{} tokens", ids.len()), format!("too few to split at {train_share}: both parts need a token")));
     }
-    Ok(ids.split_at(cut))
+    let (train, val) = ids.split_at(cut);
+    Ok((train.to_vec(), val.to_vec())) // owned: a notebook keeps them from one cell to the next
 }
