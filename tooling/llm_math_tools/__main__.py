@@ -31,6 +31,8 @@ def main(argv):
     p = commands.add_parser("setup", help="set-up after the venv")
     p.add_argument("--no-warm", action="store_true", help="skip pre-building the notebooks' dependencies in the kernel")
     p.add_argument("--browser", action="store_true", help="also install Chromium for the browser tests")
+    p.add_argument("--warm-later", action="store_true",
+                   help="warm the most used setup cell now and the others in the background (scripts/lab)")
     p = commands.add_parser("test", help="every test stage")
     p.add_argument("--no-browser", action="store_true", help="stop after the kernel runs (no export, no Chromium)")
     p = commands.add_parser("check", help="the notebook tests in the real kernel")
@@ -58,7 +60,7 @@ def main(argv):
     # Imported here, not above: set-up should not wait for nbconvert to load.
     if args.command == "setup":
         from .install import setup
-        return setup(with_warm=not args.no_warm, with_browser=args.browser)
+        return setup(with_warm=not args.no_warm, with_browser=args.browser, warm_later=args.warm_later)
     if args.command == "test":
         from .suite import test
         return test(browser=not args.no_browser)

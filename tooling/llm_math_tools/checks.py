@@ -26,6 +26,7 @@ HTML export can use them instead of executing everything again.
 import copy
 import json
 import time
+from pathlib import Path
 
 import nbformat
 
@@ -130,21 +131,36 @@ def recovery(run):
     return problems
 
 
+def _run(path, attempt):
+    """One run of a notebook in a fresh kernel (the second with the recovery probes after it).
+
+    Returns (the executed notebook as JSON, seconds, the probes' problems)."""
+    path = Path(path)
+    nb = kernel.read(path)
+    probe_problems = []
+    then = (lambda run: probe_problems.extend(recovery(run))) if attempt == 2 else None
+    started = time.monotonic()
+    kernel.execute(nb, f"{path.name} (run {attempt})", then=then)
+    return nbformat.writes(nb), time.monotonic() - started, probe_problems
+
+
 def check(names=(), save_dir=None):
-    """Runs every check on the selected notebooks; returns the exit status."""
+    """Runs every check on the selected notebooks; returns the exit status.
+
+    The kernel runs go side by side (`kernel.in_parallel`); the checks are
+    reported in the notebooks' order."""
     paths = kernel.notebooks(names)
     reporter = Reporter()
     if not paths:
         reporter.report(f"notebooks matching {list(names)}", "no notebook matched")
+    results = kernel.in_parallel(_run, [(str(path), attempt) for path in paths for attempt in (1, 2)])
     for path in paths:
         reporter.report(f"format {path.name}", check_format(path))
         runs, probe_problems = [], []
         for attempt in (1, 2):
-            nb = kernel.read(path)
-            started = time.monotonic()
-            then = (lambda run: probe_problems.extend(recovery(run))) if attempt == 2 else None
-            kernel.execute(nb, path.name, then=then)
-            seconds = time.monotonic() - started
+            text, seconds, problems = next(results)
+            nb = nbformat.reads(text, as_version=4)
+            probe_problems += problems
             reporter.report(f"kernel run {attempt} {path.name} ({seconds:.1f} s)", notebook_failures(nb, path.name))
             runs.append(outputs_of(nb))
             if attempt == 1:

@@ -106,7 +106,16 @@ def lab_css(steps):
     steps.done(str(target.relative_to(ROOT)))
 
 
-def warm_up(steps):
+WARM_LOG = ROOT / ".cache" / "warm-later.log"
+
+
+def warm_up(steps, later=False):
+    """Builds the notebooks' dependencies in the kernel, unless its stamp says they are built.
+
+    With `later` (scripts/lab), only the setup cell most notebooks share is
+    warmed now; a background process (`setup` again, logged to
+    .cache/warm-later.log) warms the others, polars among them, and writes the
+    stamp, so JupyterLab opens minutes sooner on a first run."""
     crate = ROOT / "crates" / "llm-math"
     cache = ROOT / ".cache"
     inputs = [ROOT / "Cargo.lock", crate / "Cargo.toml", ROOT / "notebooks" / "evcxr.toml",
@@ -120,12 +129,28 @@ def warm_up(steps):
         say(f"    the build cache .cache/ is damaged ({problems[0]}{more}): cleared, building it again"
             + (f"; left alone, in use by a running kernel: {', '.join(in_use)}" if in_use else ""))
 
+    stamp = cache / "warm.sha256"
+    if later and not (stamp.exists() and stamp.read_text() == digest(*inputs)):
+        steps.step("Pre-warming the setup cell most notebooks share (the others follow in the background)")
+        if warm.warm(only=warm.by_use()[:1]) != 0:
+            sys.exit("set-up: warming the kernel failed (see above)")
+        cache.mkdir(parents=True, exist_ok=True)
+        with open(WARM_LOG, "w") as log:
+            # Its own session: it goes on after scripts/lab hands over to JupyterLab, and
+            # writes the stamp when every setup cell is warm. Nice: a learner's kernel goes first.
+            subprocess.Popen(["nice", "-n", "10", str(VENV / "bin" / "python"), "-m", "llm_math_tools", "setup"],
+                             cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        steps.done(f"the rest warms in the background, log in {WARM_LOG.relative_to(ROOT)}; "
+                   "a notebook opened before it ends builds what it still needs itself")
+        return
+
     def action():
         if warm.warm() != 0:
             sys.exit("set-up: warming the kernel failed (see above)")
         return f"{warm.record(cache)} built files listed in .cache/{warm.MANIFEST}, checked by the next set-up"
     stamped(steps, "Pre-warming: building the notebooks' dependencies in the kernel once (cached in .cache/)",
-            cache / "warm.sha256", inputs, action)
+            stamp, inputs, action)
     if not (cache / warm.MANIFEST).exists():  # warmed by a set-up from before the list existed
         warm.record(cache)
 
@@ -152,7 +177,7 @@ def browser(steps):
     steps.done(version)
 
 
-def setup(with_warm=True, with_browser=False):
+def setup(with_warm=True, with_browser=False, warm_later=False):
     steps = Steps()
     for tool in ("cargo", "rustc", "flock", "node", "npm"):
         if not shutil.which(tool):
@@ -162,7 +187,7 @@ def setup(with_warm=True, with_browser=False):
     kernelspec(steps)
     lab_css(steps)
     if with_warm:
-        warm_up(steps)
+        warm_up(steps, later=warm_later)
     if with_browser:
         browser(steps)
     say(f"\nSet-up complete. Start JupyterLab with scripts/lab; run the tests with scripts/test. (venv: {VENV.relative_to(ROOT)})")

@@ -6,6 +6,8 @@ compile cells the same way. Needs JUPYTER_PATH pointing at the venv's
 share/jupyter (the `llm_math_tools` command line sets it).
 """
 
+import multiprocessing
+import os
 import time
 
 import nbformat
@@ -23,6 +25,31 @@ def notebooks(names=()):
     if names:
         paths = [p for p in paths if any(n in p.name for n in names)]
     return paths
+
+
+def workers():
+    """How many kernels the test stages run side by side: one per core (LLM_MATH_TEST_WORKERS overrides).
+
+    Each kernel compiles its cells on one core, so on 2 cores two notebooks take
+    little longer than one; each has its own build directory (scripts/kernel)."""
+    return max(1, int(os.environ.get("LLM_MATH_TEST_WORKERS") or os.cpu_count() or 1))
+
+
+def in_parallel(function, jobs):
+    """Yields `function(*job)` for each job, in the order of `jobs`, running `workers()` of them at once.
+
+    Each job runs in its own fresh interpreter (its own kernel client); `function`
+    must be a module-level function and its arguments and result picklable."""
+    jobs = list(jobs)
+    if workers() == 1 or len(jobs) < 2:
+        for job in jobs:
+            yield function(*job)
+        return
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(min(workers(), len(jobs))) as pool:
+        pending = [pool.apply_async(function, job) for job in jobs]
+        for job in pending:
+            yield job.get()
 
 
 def read(path):

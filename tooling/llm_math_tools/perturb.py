@@ -110,8 +110,10 @@ def play_cells(nb):
     return [c for c in code[1:] if not (_tags(c) & NOT_PLAY_TAGS)]
 
 
-def perturb_notebook(path, patterns):
-    """Runs both perturbations of one notebook; returns (counts per step, problems)."""
+def perturb_notebook(path, patterns=None):
+    """Runs both perturbations of one notebook; returns (counts per step, problems, clear errors met)."""
+    path = Path(path)
+    patterns = patterns or crate_error_patterns()
     nb = kernel.read(path)
     code = kernel.code_cells(nb)
     play = play_cells(nb)
@@ -159,11 +161,12 @@ def perturb_notebook(path, patterns):
 
 def perturb(names=()):
     """The perturbation test over the selected notebooks; prints a table per notebook; returns the exit status."""
-    patterns = crate_error_patterns()
     reporter = Reporter()
     rows = []
-    for path in kernel.notebooks(names):
-        counts, problems, examples = perturb_notebook(path, patterns)
+    paths = kernel.notebooks(names)
+    # One kernel per notebook, side by side (`kernel.in_parallel`), reported in order.
+    results = kernel.in_parallel(perturb_notebook, [(str(path),) for path in paths])
+    for path, (counts, problems, examples) in zip(paths, results):
         each, every = counts["each"], counts["all"]
         rows.append(f"| {path.stem} | {each['runs']} | {each['clear error']} | {each['broken']} "
                     f"| {every['runs']} | {every['clear error']} | {every['broken']} |")

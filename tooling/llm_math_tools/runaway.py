@@ -6,6 +6,8 @@ Jupyter receives: the execute reply's status (an "error" makes the cell red
 and stops Run All), the error's text (what happened, on which line of the
 cell, what was lost, what to do), no backtrace, and what is left afterwards:
 
+- the session's first `?`, in a cell's last expression: the value still shows
+  through the crate's display, not as Debug text;
 - a panic in the cell's own code, and one inside a library (ndarray): error
   reply naming the cell's line; variables defined before are kept;
 - an error returned with `?`: the same, with the crate's message;
@@ -152,6 +154,12 @@ def runaway():
         if reply.get("status") != "ok":
             reporter.report("set-up cell", f"the set-up cell failed:\n{text_of(outputs)}")
             return reporter.finish()
+
+        # The session's first `?`, in the cell's last expression: evcxr 0.22 unpatched showed
+        # the array's Debug text here ("... shape=[3], strides=[1], layout=CFcf ...").
+        problems = expect_value(kernel, "let x = array![1.0, 2.0, 3.0];\nsoftmax(&x)?",
+                                "[0.0900, 0.2447, 0.6652]  shape (3,)")
+        reporter.report("the first cell using ? shows the crate's display, as every later one does", problems)
 
         reply, outputs = kernel.run("let v: Vec<i32> = Vec::new();\nlet i = 3;\nv[i]")
         problems = expect_error(reply, outputs, ["panicked at line 3", "index out of bounds"], "panic")

@@ -38,9 +38,22 @@ def setup_cells(names=()):
     return cells
 
 
-def warm(names=()):
-    """Runs each distinct setup cell once in the real kernel; returns the exit status."""
+def by_use():
+    """The distinct setup cells, the one most notebooks share first."""
+    uses = {}
+    for path in kernel.notebooks():
+        code = kernel.code_cells(kernel.read(path))
+        if code:
+            source = "\n".join(line for line in code[0].source.splitlines() if not line.strip().startswith("//"))
+            uses[source] = uses.get(source, 0) + 1
+    return sorted(uses, key=lambda source: -uses[source])
+
+
+def warm(names=(), only=None):
+    """Runs each distinct setup cell once in the real kernel (with `only`, those sources); returns the exit status."""
     for source, name in setup_cells(names).items():
+        if only is not None and source not in only:
+            continue
         nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": KERNEL, "display_name": "Rust", "language": "rust"}})
         nb.cells = [nbformat.v4.new_code_cell(source), nbformat.v4.new_code_cell("let warm_up = 1 + 1;\nwarm_up")]
         started = time.monotonic()
