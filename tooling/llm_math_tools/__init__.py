@@ -13,6 +13,7 @@ Modules:
 Run `python -m llm_math_tools --help` (with the project's venv) for the commands.
 """
 
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -25,4 +26,12 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Figures scale to the width of their cell: JupyterLab's custom.css
 # (install.lab_css) and the export's pages both use this file.
 FIGURES_CSS = TEMPLATES / "figures.css"
+# Build caches every clone of the project on this machine shares, so that a
+# second clone (CI's, a learner's fresh copy) does not build everything again:
+# evcxr_jupyter's cargo target directory, the test stages' cargo target
+# directory, and a store of evcxr's compiled dependencies that set-up links
+# into the project's own .cache/. Only ever a cache: deleting it costs time,
+# nothing else. LLM_MATH_SHARED_CACHE moves it.
+SHARED_CACHE = Path(os.environ.get("LLM_MATH_SHARED_CACHE")
+                    or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "llm-math")
 

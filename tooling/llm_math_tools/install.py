@@ -23,7 +23,7 @@ import sys
 
 from pathlib import Path
 
-from . import FIGURES_CSS, JUPYTER_PATH, KERNEL, ROOT, VENV, patched_evcxr, warm
+from . import FIGURES_CSS, JUPYTER_PATH, KERNEL, ROOT, SHARED_CACHE, VENV, patched_evcxr, warm
 from .report import Steps, say
 
 TOOLS = ROOT / ".tools" / "evcxr"
@@ -130,7 +130,13 @@ def warm_up(steps, later=False):
             + (f"; left alone, in use by a running kernel: {', '.join(in_use)}" if in_use else ""))
 
     stamp = cache / "warm.sha256"
-    if later and not (stamp.exists() and stamp.read_text() == digest(*inputs)):
+    store = SHARED_CACHE / "evcxr-cache"
+    warmed = stamp.exists() and stamp.read_text() == digest(*inputs)
+    if not warmed:
+        added = warm.share(store, cache / "evcxr")
+        if added:
+            say(f"    {added} compiled dependencies linked from the build cache other clones share ({store})")
+    if later and not warmed:
         steps.step("Pre-warming the setup cell most notebooks share (the others follow in the background)")
         if warm.warm(only=warm.by_use()[:1]) != 0:
             sys.exit("set-up: warming the kernel failed (see above)")
@@ -148,6 +154,7 @@ def warm_up(steps, later=False):
     def action():
         if warm.warm() != 0:
             sys.exit("set-up: warming the kernel failed (see above)")
+        warm.share(cache / "evcxr", store)
         return f"{warm.record(cache)} built files listed in .cache/{warm.MANIFEST}, checked by the next set-up"
     stamped(steps, "Pre-warming: building the notebooks' dependencies in the kernel once (cached in .cache/)",
             stamp, inputs, action)

@@ -14,8 +14,8 @@ changes that. Nothing of evcxr's code is kept in this repository; set-up does:
    `git apply` (it also points evcxr_jupyter at the patched evcxr: a
    [patch.crates-io] section and the matching line of its Cargo.lock);
 3. `cargo install --locked --path` it into .tools/evcxr, with a build folder
-   kept in .tools/evcxr-target so that a changed patch rebuilds two crates,
-   not two hundred.
+   shared by the project's clones on this machine (SHARED_CACHE/evcxr-target),
+   so that a changed patch or another clone rebuilds two crates, not two hundred.
 """
 
 import hashlib
@@ -25,7 +25,7 @@ import subprocess
 import tarfile
 import urllib.request
 
-from . import ROOT
+from . import ROOT, SHARED_CACHE
 
 VERSION = "0.22.0"
 # sha256 of the .crate files, as crates.io's index lists them.
@@ -35,7 +35,7 @@ CRATES = {
 }
 PATCH = ROOT / "tooling" / "evcxr" / f"evcxr-{VERSION}.patch"
 SRC = ROOT / ".tools" / "evcxr-src"
-TARGET = ROOT / ".tools" / "evcxr-target"
+TARGET = SHARED_CACHE / "evcxr-target"
 URL = "https://static.crates.io/crates/{name}/{name}-{version}.crate"
 
 

@@ -20,12 +20,13 @@
 Stops at the first stage that fails, naming it.
 """
 
+import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from . import ROOT, VENV, checks, concurrent, export, install, perturb, runaway
+from . import ROOT, SHARED_CACHE, VENV, checks, concurrent, export, install, perturb, runaway
 from .report import Steps, say
 
 
@@ -44,6 +45,9 @@ def command(steps, what, *cmd):
 
 def test(browser=True):
     steps = Steps()
+    # The crate's builds (default features, then polars) in the target directory every
+    # clone on this machine shares: another clone rebuilds only the project's own crates.
+    os.environ.setdefault("CARGO_TARGET_DIR", str(SHARED_CACHE / "cargo-target"))
     command(steps, "The tooling's own tests: the cell-failure rule (python -m unittest, tooling/tests)",
             VENV / "bin" / "python", "-m", "unittest", "discover", "--start-directory", "tooling/tests")
     command(steps, "The crate's unit tests and doctests (cargo test --workspace)", "cargo", "test", "--workspace")

@@ -15,6 +15,7 @@ failing later with an error about invalid metadata or a failed copy.
 
 import fcntl
 import json
+import os
 import shutil
 import time
 from pathlib import Path
@@ -113,6 +114,42 @@ def damage(cache):
         elif path.stat().st_size != size:
             problems.append(f"{name} is {path.stat().st_size} bytes, was {size}")
     return problems
+
+
+def _link_entry(source, target):
+    """Publishes a copy of the cache entry `source` (a folder of files) as `target`, whole or not at all."""
+    partial = target.with_name(f"{target.name}.partial-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    for file in source.iterdir():
+        if file.is_file():
+            try:
+                os.link(file, partial / file.name)  # nothing rewrites an entry's build products in place
+            except OSError:
+                shutil.copy2(file, partial / file.name)
+    try:
+        partial.rename(target)
+    except OSError:  # another set-up published it meanwhile
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def share(source, target):
+    """Links each complete entry of evcxr's compilation cache `source` that `target` lacks into `target`.
+
+    Set-up calls it twice: from the store every clone shares (SHARED_CACHE) into
+    the project's .cache/evcxr before warming, and back after. Returns how many
+    entries it added."""
+    source, target = Path(source), Path(target)
+    if not source.is_dir():
+        return 0
+    target.mkdir(parents=True, exist_ok=True)
+    added = 0
+    for entry in sorted(source.iterdir()):
+        complete = entry.is_dir() and ".partial" not in entry.name and (entry / "stderr").is_file()
+        if complete and not (target / entry.name).exists():
+            _link_entry(entry, target / entry.name)
+            added += 1
+    return added
 
 
 def in_use(slot):
