@@ -3,16 +3,19 @@
 evcxr 0.22.0 reports a panic or an error returned with `?` only on stderr, with a
 backtrace, and says "ok" to Jupyter, so "Run All" runs on past the failure; a
 crash or an interrupt loses every variable with the message
-"Subprocess terminated with status: signal: 9 (SIGKILL)". The patch
+"Subprocess terminated with status: signal: 9 (SIGKILL)". Its ZeroMQ library,
+zeromq 0.6.0, can hang the kernel for good when a client disconnects while
+another connects (JupyterLab does so as a kernel starts). The patch
 (tooling/evcxr/evcxr-0.22.0.patch, explained in docs/evcxr-pull-request.md)
 changes that. Nothing of evcxr's code is kept in this repository; set-up does:
 
-1. download evcxr_jupyter and evcxr (the pinned versions) from crates.io into
-   .tools/evcxr-src/, and check each file's sha256 against the one pinned here
-   (the same checksums crates.io's index and evcxr_jupyter's Cargo.lock give);
-2. unpack both side by side in a fresh folder and apply the patch with
-   `git apply` (it also points evcxr_jupyter at the patched evcxr: a
-   [patch.crates-io] section and the matching line of its Cargo.lock);
+1. download evcxr_jupyter, evcxr and zeromq (the pinned versions) from
+   crates.io into .tools/evcxr-src/, and check each file's sha256 against the
+   one pinned here (the same checksums crates.io's index and evcxr_jupyter's
+   Cargo.lock give);
+2. unpack them side by side in a fresh folder and apply the patch with
+   `git apply` (it also points evcxr_jupyter at the patched evcxr and zeromq:
+   [patch.crates-io] sections and the matching lines of its Cargo.lock);
 3. `cargo install --locked --path` it into .tools/evcxr, with a build folder
    shared by the project's clones on this machine (SHARED_CACHE/evcxr-target),
    so that a changed patch or another clone rebuilds two crates, not two hundred.
@@ -28,10 +31,11 @@ import urllib.request
 from . import ROOT, SHARED_CACHE
 
 VERSION = "0.22.0"
-# sha256 of the .crate files, as crates.io's index lists them.
+# Version and sha256 of the .crate files, as crates.io's index lists them.
 CRATES = {
-    "evcxr_jupyter": "3ce0d7b3058f68a9673df4f1266b641942fea0ec131881d095306e509a382764",
-    "evcxr": "ee69caeeefc311959b85962458e370d8eccb165123edbc5270134aaee6d7ed80",
+    "evcxr_jupyter": (VERSION, "3ce0d7b3058f68a9673df4f1266b641942fea0ec131881d095306e509a382764"),
+    "evcxr": (VERSION, "ee69caeeefc311959b85962458e370d8eccb165123edbc5270134aaee6d7ed80"),
+    "zeromq": ("0.6.0", "efb2c254fd8f366755335c9e43b865f8484fe3bd717d65ffe7c3f28852863030"),
 }
 PATCH = ROOT / "tooling" / "evcxr" / f"evcxr-{VERSION}.patch"
 SRC = ROOT / ".tools" / "evcxr-src"
@@ -45,12 +49,12 @@ def sha256(path):
 
 def download(name):
     """The pinned .crate of `name`, downloaded once and checked every time."""
-    path = SRC / f"{name}-{VERSION}.crate"
-    expected = CRATES[name]
+    version, expected = CRATES[name]
+    path = SRC / f"{name}-{version}.crate"
     if not path.exists() or sha256(path) != expected:
         SRC.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".part")
-        with urllib.request.urlopen(URL.format(name=name, version=VERSION), timeout=120) as response:
+        with urllib.request.urlopen(URL.format(name=name, version=version), timeout=120) as response:
             partial.write_bytes(response.read())
         partial.replace(path)
     got = sha256(path)
