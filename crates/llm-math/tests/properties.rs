@@ -2478,6 +2478,29 @@ fn fixed_gelu_backward_of_a_huge_gradient_is_an_overflow_error_not_infinity() {
 }
 
 #[test]
+fn fixed_generate_until_refuses_a_stop_it_could_never_sample_and_too_many_tokens() {
+    // Found in review: with `stop` outside the vocabulary the loop could only end after
+    // `max_new` tokens, and `max_new` had no limit (usize::MAX never ended).
+    let corpus: Vec<usize> = vec![0, 1, 2, 1, 0, 2];
+    let bigram = Bigram::count(&corpus, 3, 1.0).unwrap();
+    let gpt = Gpt::new(&mut seeded_rng(1), GptConfig { vocab_size: 3, d_model: 4, n_heads: 2, n_layers: 1, max_len: 4 }).unwrap();
+    let sampler = Sampler::with_temperature(1.0).unwrap();
+    let stop_msg = "a token id must be below the vocabulary size, 3: this one could never be sampled";
+    let err = bigram.generate_until(&[0], 3, 10, &sampler, &mut seeded_rng(2)).unwrap_err().to_string();
+    assert!(err.contains("`stop` = 3") && err.contains(stop_msg), "{err}");
+    let err = gpt.generate_until(&[0], 7, 10, &sampler, &mut seeded_rng(2)).unwrap_err().to_string();
+    assert!(err.contains("`stop` = 7") && err.contains("vocabulary size, 3"), "{err}");
+    for err in [
+        bigram.generate_until(&[0], 2, usize::MAX, &sampler, &mut seeded_rng(2)).unwrap_err(),
+        gpt.generate_until(&[0], 2, 100_001, &sampler, &mut seeded_rng(2)).unwrap_err(),
+    ] {
+        assert!(err.to_string().contains("at most 100 000 new tokens"), "{err}");
+    }
+    // The limit itself is allowed, and the loops stop at the stop token as before.
+    assert!(bigram.generate_until(&[0], 2, 100_000, &sampler, &mut seeded_rng(2)).is_ok());
+}
+
+#[test]
 fn fixed_layer_norm_of_a_constant_row_is_zero() {
     // Found by transformer_layers: Σx/d rounded one ulp off a constant row of 532365.24, and
     // (x − μ)/√(σ² + ε) turned that rounding into 3.7e-8 instead of 0.

@@ -129,8 +129,9 @@ impl Bigram {
     /// token, until `stop` (not included) or `max_new` tokens.
     ///
     /// # Errors
-    /// [`Error::InvalidArgument`] for an empty prompt or an id outside the
-    /// vocabulary; as [`Sampler::sample`].
+    /// [`Error::InvalidArgument`] for an empty prompt, an id (or `stop`)
+    /// outside the vocabulary, or more than 100 000 new tokens; as
+    /// [`Sampler::sample`].
     pub fn generate_until<R: Rng + ?Sized>(&self, prompt: &[usize], stop: usize, max_new: usize, sampler: &Sampler, rng: &mut R) -> Result<Vec<usize>> {
         let Some(&first) = prompt.last() else {
             return Err(Error::invalid("prompt", "[]", "generation starts from at least one token"));
@@ -139,6 +140,7 @@ impl Bigram {
         if let Some((i, id)) = prompt.iter().enumerate().find(|(_, id)| **id >= v) {
             return Err(Error::invalid("prompt", format!("prompt[{i}] = {id}"), format!("a token id must be below the vocabulary size, {v}")));
         }
+        crate::transformer::check_stop_and_max_new(stop, v, max_new)?;
         let logits = self.probs.mapv(f64::ln); // ln 0 = −inf: a pair never seen is a forbidden token
         let mut last = first;
         let mut out = Vec::new();

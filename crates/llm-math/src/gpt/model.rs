@@ -425,13 +425,15 @@ impl Gpt {
     /// returning the new tokens without the stop token.
     ///
     /// # Errors
-    /// As [`generate`](Gpt::generate).
+    /// As [`generate`](Gpt::generate), and a `stop` outside the vocabulary
+    /// (it could never be sampled).
     pub fn generate_until<R: Rng + ?Sized>(&self, prompt: &[usize], stop: usize, max_new: usize, sampler: &Sampler, rng: &mut R) -> Result<Vec<usize>> {
         let max_len = self.config.max_len;
         let mut ids = prompt.to_vec();
         if ids.is_empty() {
             return Err(Error::invalid("prompt", "[]", "generation starts from at least one token"));
         }
+        crate::transformer::check_stop_and_max_new(stop, self.config.vocab_size, max_new)?;
         let mut out = Vec::new();
         for _ in 0..max_new {
             let window = &ids[ids.len().saturating_sub(max_len)..];

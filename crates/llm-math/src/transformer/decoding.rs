@@ -378,6 +378,28 @@ impl Sampler {
 /// The most tokens [`generate`] writes in one call.
 const MAX_NEW_TOKENS: usize = 100_000;
 
+/// The limit of [`generate`], also for the loops that stop at a token
+/// (`Gpt::generate_until`, `Bigram::generate_until`), and a stop token that
+/// can be sampled at all: otherwise such a loop runs `max_new` times,
+/// which for a typo like `usize::MAX` never ends.
+pub(crate) fn check_stop_and_max_new(stop: usize, vocab_size: usize, max_new: usize) -> Result<()> {
+    if stop >= vocab_size {
+        return Err(Error::invalid(
+            "stop",
+            stop,
+            format!("a token id must be below the vocabulary size, {vocab_size}: this one could never be sampled"),
+        ));
+    }
+    check_max_new_tokens(max_new)
+}
+
+fn check_max_new_tokens(max_new_tokens: usize) -> Result<()> {
+    if max_new_tokens > MAX_NEW_TOKENS {
+        return Err(Error::invalid("max_new_tokens", max_new_tokens, "at most 100 000 new tokens in one call"));
+    }
+    Ok(())
+}
+
 /// Autoregressive generation: runs `model` on the sequence so far, picks
 /// the next token from the logits it returns for the last position with
 /// `sampler`, appends it, and repeats `max_new_tokens` times. Returns the
@@ -424,9 +446,7 @@ where
     if prompt.is_empty() {
         return Err(Error::invalid("prompt", "[]", "generation starts from at least one token"));
     }
-    if max_new_tokens > MAX_NEW_TOKENS {
-        return Err(Error::invalid("max_new_tokens", max_new_tokens, "at most 100 000 new tokens in one call"));
-    }
+    check_max_new_tokens(max_new_tokens)?;
     let mut ids = Vec::with_capacity(prompt.len() + max_new_tokens);
     ids.extend_from_slice(prompt);
     for _ in 0..max_new_tokens {

@@ -53,6 +53,7 @@ mod position;
 pub use attention::SelfAttention;
 pub use block::{Mlp, Residual, TransformerBlock, grad_norms_through_depth};
 pub use decoding::{Sampler, generate, greedy, top_k_filter, top_p_filter};
+pub(crate) use decoding::check_stop_and_max_new;
 pub use embedding::Embedding;
 pub use lm::{lm_loss, perplexity};
 pub use norm::{LayerNorm, RmsNorm};
