@@ -2501,6 +2501,19 @@ fn fixed_generate_until_refuses_a_stop_it_could_never_sample_and_too_many_tokens
 }
 
 #[test]
+fn fixed_bigram_with_a_huge_smoothing_is_still_a_distribution() {
+    // Found in review: with smoothing 1e308 the row sums overflowed to +inf and every
+    // probability came out 0 (rows summing to 0), a silent wrong answer.
+    for alpha in [1e300, 1e308, f64::MAX] {
+        let bigram = Bigram::count(&[0, 1, 2, 1, 0], 3, alpha).unwrap();
+        for row in bigram.probs().rows() {
+            assert!((row.sum() - 1.0).abs() < 1e-12, "smoothing {alpha:e}: {row}");
+            assert!(row.iter().all(|&p| (p - 1.0 / 3.0).abs() < 1e-12), "smoothing {alpha:e}: {row}");
+        }
+    }
+}
+
+#[test]
 fn fixed_layer_norm_of_a_constant_row_is_zero() {
     // Found by transformer_layers: Σx/d rounded one ulp off a constant row of 532365.24, and
     // (x − μ)/√(σ² + ε) turned that rounding into 3.7e-8 instead of 0.

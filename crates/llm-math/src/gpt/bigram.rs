@@ -62,7 +62,14 @@ impl Bigram {
         }
         let mut probs = &counts + smoothing;
         for mut row in probs.rows_mut() {
-            let total: f64 = row.sum();
+            let mut total: f64 = row.sum();
+            if total.is_infinite() {
+                // A huge smoothing overflows the sum (V · α > f64::MAX) and every entry
+                // would become 0: scale the row by its largest entry first.
+                let top = row.fold(0.0_f64, |m, &x| m.max(x));
+                row /= top;
+                total = row.sum();
+            }
             if total > 0.0 {
                 row /= total;
             } else {
