@@ -6,7 +6,9 @@ runs the criterion benchmarks (bench/benches/numerics.rs) unless the
 numerics section is left out, then measures:
 
   start      fresh kernel -> helper crate loaded -> first cell answered,
-             with the project's warm build cache and with an empty one
+             with the project's warm build cache and with an empty one; and
+             a notebook opened the JupyterLab way (a session over a Jupyter
+             server's REST API) once its spare kernel is ready (spare.py)
   cells      warm per-cell latency over many reruns (median, p90): a trivial
              cell, a helper call, a figure, a table; the same trivial and
              small-numeric cells in ipykernel
@@ -28,14 +30,20 @@ import argparse
 import json
 import os
 import platform
+import shutil
+import signal
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import nbformat
+from jupyter_client.blocking import BlockingKernelClient
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
@@ -148,6 +156,7 @@ def bench_start(results, cold):
         rows.append({"kernel": f"Rust, {label}", "start": kernel.start_s, "setup": setup_s, "first": first_s, "total": total})
         if cache:
             subprocess.run(["rm", "-rf", cache], check=False)
+    bench_spare(rows)
     say("start: starting an ipykernel (Python) kernel ...")
     kernel = Kernel("python3")
     setup_s, _ = kernel.run(PY_SETUP, "import")
@@ -157,6 +166,121 @@ def bench_start(results, cold):
     say(f"  kernel {kernel.start_s:.2f} s, import numpy {setup_s:.2f} s, first cell {first_s:.2f} s: {total:.2f} s")
     rows.append({"kernel": "Python (ipykernel)", "start": kernel.start_s, "setup": setup_s, "first": first_s, "total": total})
     results["start"] = rows
+
+
+class SessionKernel(Kernel):
+    """A kernel JupyterLab's way: a session for a notebook, created over a Jupyter server's REST API."""
+
+    def __init__(self, server, notebook, kernel_name):
+        started = time.perf_counter()
+        self.name = f"{kernel_name} (session for {notebook})"
+        session = server.api("POST", "sessions", {"path": notebook, "type": "notebook", "name": notebook,
+                                                  "kernel": {"name": kernel_name}})
+        self.server, self.session = server, session["id"]
+        self.manager = None
+        self.client = BlockingKernelClient(connection_file=str(server.runtime / f"kernel-{session['kernel']['id']}.json"))
+        self.client.load_connection_file()
+        self.client.start_channels()
+        self.client.wait_for_ready(timeout=120)
+        self.start_s = time.perf_counter() - started
+
+    def close(self):
+        self.client.stop_channels()
+        self.server.api("DELETE", f"sessions/{self.session}")
+
+
+class LabServer:
+    """`jupyter server` at notebooks/ with the spare-kernel extension, as scripts/lab starts it."""
+
+    def __init__(self):
+        self.port, self.token = free_port(), os.urandom(12).hex()
+        self.runtime = Path(tempfile.mkdtemp(prefix="llm-math-bench-runtime-"))
+        self.log = Path(self.runtime) / "server.log"
+        self.process = subprocess.Popen(
+            [str(VENV / "bin" / "jupyter"), "server", "--no-browser", "--ip=127.0.0.1", f"--port={self.port}",
+             "--ServerApp.port_retries=0", f"--ServerApp.root_dir={NOTEBOOKS}", f"--IdentityProvider.token={self.token}",
+             "--ServerApp.jpserver_extensions=llm_math_tools.spare=True", *(["--allow-root"] if os.geteuid() == 0 else [])],
+            env={**os.environ, "JUPYTER_RUNTIME_DIR": str(self.runtime)},
+            stdout=subprocess.DEVNULL, stderr=open(self.log, "w"), start_new_session=True)
+
+    def said(self, text, times=1):
+        return self.log.read_text().count(text) >= times
+
+    def wait_for(self, text, timeout, times=1):
+        deadline = time.monotonic() + timeout
+        while not self.said(text, times):
+            failed = self.said("llm-math: the spare kernel failed") or self.said("Traceback")
+            if failed or self.process.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"bench: the Jupyter server did not say {text!r}:\n{self.log.read_text()[-3000:]}")
+            time.sleep(0.1)
+
+    def api(self, method, path, body=None):
+        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/api/{path}", method=method,
+                                         data=json.dumps(body).encode() if body is not None else None,
+                                         headers={"Authorization": f"token {self.token}"})
+        try:
+            with urllib.request.urlopen(request, timeout=300) as response:
+                text = response.read()
+        except urllib.error.HTTPError as error:
+            sys.exit(f"bench: {method} /api/{path}: {error}; the server said:\n{self.log.read_text()[-4000:]}")
+        return json.loads(text) if text else None
+
+    def stop(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+        shutil.rmtree(self.runtime, ignore_errors=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bench_spare(rows):
+    """Opening a notebook in JupyterLab once its spare kernel is ready (llm_math_tools.spare):
+    notebook 01 (the shared setup cell) and notebook 03 (tables, polars), then a Python
+    notebook session through the same server for comparison."""
+    say("start (JupyterLab, spare kernels): starting a Jupyter server with the spare-kernel extension ...")
+    server = LabServer()
+    try:
+        setups = {}
+        for notebook in sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")):
+            cells = [c for c in nbformat.read(NOTEBOOKS / notebook, as_version=4).cells if c.cell_type == "code"]
+            setups.setdefault("tables" if "tables" in cells[0].source else "plain", (notebook, cells[0].source))
+        server.wait_for("spare kernel ready", 900, times=len(setups))
+        for kind, label in (("plain", "Rust, JupyterLab, spare kernel ready"),
+                            ("tables", "Rust, JupyterLab, spare kernel ready, tables (polars)")):
+            if kind not in setups:
+                continue
+            notebook, setup = setups[kind]
+            kernel = SessionKernel(server, notebook, "rust")
+            if not server.said(f"{notebook} attached to the spare kernel"):
+                sys.exit(f"bench: {notebook} did not get a spare kernel:\n{server.log.read_text()[-3000:]}")
+            setup_s, _ = kernel.run(setup, "set-up")
+            first_s, _ = kernel.run(FIRST, "first")
+            kernel.close()
+            total = kernel.start_s + setup_s + first_s
+            say(f"  session {kernel.start_s:.2f} s, {notebook}'s setup cell {setup_s:.2f} s, first cell {first_s:.2f} s: {total:.2f} s")
+            rows.append({"kernel": f"{label} ({notebook})", "start": kernel.start_s, "setup": setup_s,
+                         "first": first_s, "total": total})
+        say("start (JupyterLab): a Python notebook session through the same server ...")
+        kernel = SessionKernel(server, "bench-python.ipynb", "python3")
+        setup_s, _ = kernel.run(PY_SETUP, "import")
+        first_s, _ = kernel.run(PY_FIRST, "first")
+        kernel.close()
+        total = kernel.start_s + setup_s + first_s
+        say(f"  session {kernel.start_s:.2f} s, import numpy {setup_s:.2f} s, first cell {first_s:.2f} s: {total:.2f} s")
+        rows.append({"kernel": "Python (ipykernel), JupyterLab session", "start": kernel.start_s,
+                     "setup": setup_s, "first": first_s, "total": total})
+        say("  " + "; ".join(line.split("llm-math: ", 1)[1] for line in server.log.read_text().splitlines()
+                             if "llm-math: spare kernel ready" in line))
+    finally:
+        server.stop()
 
 
 EXPECTED_MIME = {"figure": "image/svg+xml", "table": "text/html"}

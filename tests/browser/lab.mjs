@@ -2,6 +2,9 @@
 // scripts/lab, open notebook 01 in headless Chromium, run all cells, check an
 // output and a figure, then change a number in one cell, rerun it and the
 // cells below, and check that the output and the figure below it changed.
+// The notebook is opened once scripts/lab's spare kernel is ready, and must
+// get it (llm_math_tools/spare.py): its setup cell already ran there, yet the
+// notebook's first cell is still numbered [1] and every output is judged as usual.
 //
 //   node tests/browser/lab.mjs
 import { spawn, spawnSync } from 'node:child_process';
@@ -137,6 +140,7 @@ try {
   page.setDefaultTimeout(120_000);
 
   await test(`lab open ${NOTEBOOK}`, async () => {
+    await waitFor('the spare kernel to be ready', () => /llm-math: spare kernel ready/.test(log), 15 * 60_000);
     await page.goto(`http://127.0.0.1:${port}/lab/tree/${NOTEBOOK}?token=${token}`);
     await page.waitForFunction((name) => window.jupyterapp?.shell?.currentWidget?.context?.path?.endsWith(name), NOTEBOOK);
     await page.evaluate(async () => {
@@ -146,7 +150,8 @@ try {
     });
     const kernel = await page.evaluate(() => window.jupyterapp.shell.currentWidget.sessionContext.kernelDisplayName);
     if (!/Rust/.test(kernel)) throw new Error(`the notebook opened with kernel "${kernel}", not the project's Rust kernel`);
-    console.log(`    kernel: ${kernel}`);
+    await waitFor(`${NOTEBOOK} to get the spare kernel`, () => log.includes(`${NOTEBOOK} attached to the spare kernel`), 30_000);
+    console.log(`    kernel: ${kernel}, the spare one (${log.match(/spare kernel ready in [^)]*\)/)[0]})`);
   });
 
   let before;
@@ -164,6 +169,8 @@ try {
     if (lost.length) throw new Error(`cells ${lost} are no longer in ${NOTEBOOK}; update this test`);
     const errors = problems(before);
     if (errors.length) throw new Error(errors.join('\n'));
+    const counts = before.map((c) => c.count);
+    if (counts.some((count, i) => count !== i + 1)) throw new Error(`execution counts are ${counts.slice(0, 5)}…, not 1, 2, 3, …`);
     const dot = text(before[DOT_CELL - 1].outputs).trim();
     if (!dot.includes('32.0')) throw new Error(`the dot-product cell shows "${dot}", expected 32.0`);
     if (!svg(before[FIRST_FIGURE_CELL - 1].outputs)) throw new Error('the first figure cell has no image/svg+xml output');

@@ -17,7 +17,10 @@ For every notebook, as separate checks:
 - `recovery`: in the kernel of the second run, after the last cell, a cell
   that does not compile, one that panics and one whose `?` returns an error
   each fail with a clear message, and every variable defined before them is
-  still there (`:vars`) and usable.
+  still there (`:vars`) and usable;
+- `pinned versions`: the Cargo.lock that kernel built with (in its build
+  directory) lists only packages at the versions the project's Cargo.lock
+  pins, so what the notebooks use is what the tests of the crate use.
 
 With `save_dir`, the executed notebooks (first run) are written there, so the
 HTML export can use them instead of executing everything again.
@@ -26,11 +29,12 @@ HTML export can use them instead of executing everything again.
 import copy
 import json
 import time
+import tomllib
 from pathlib import Path
 
 import nbformat
 
-from . import exercises, expected, kernel
+from . import ROOT, exercises, expected, kernel
 from .report import Reporter, say
 from .rule import as_str, cell_failure, error_text, notebook_failures
 
@@ -131,17 +135,44 @@ def recovery(run):
     return problems
 
 
+def unpinned(lock_text, pinned_text):
+    """Packages of a kernel's Cargo.lock at versions the project's lock does not pin.
+
+    Returns "name version" strings; evcxr's own crate (`ctx`) is not a dependency."""
+    pinned = {(p["name"], p["version"]) for p in tomllib.loads(pinned_text).get("package", [])}
+    used = tomllib.loads(lock_text).get("package", [])
+    return [f"{p['name']} {p['version']}" for p in used
+            if p["name"] != "ctx" and (p["name"], p["version"]) not in pinned]
+
+
+def pinned_versions(run):
+    """Problems with the versions the kernel behind `run` built against (empty when all are pinned)."""
+    cell = run('std::env::var("EVCXR_TMPDIR").unwrap_or_default()')
+    text = "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs if o.output_type == "execute_result")
+    folder = text.strip().strip('"')
+    lock = Path(folder) / "Cargo.lock"
+    if not folder or not lock.is_file():
+        return [f"the kernel's build directory has no Cargo.lock (EVCXR_TMPDIR is {text!r})"]
+    wrong = unpinned(lock.read_text(), (ROOT / "Cargo.lock").read_text())
+    return [f"the kernel built against versions Cargo.lock does not pin: {', '.join(wrong)}"] if wrong else []
+
+
 def _run(path, attempt):
     """One run of a notebook in a fresh kernel (the second with the recovery probes after it).
 
-    Returns (the executed notebook as JSON, seconds, the probes' problems)."""
+    Returns (the executed notebook as JSON, seconds, the probes' problems, the lock's problems)."""
     path = Path(path)
     nb = kernel.read(path)
     probe_problems = []
-    then = (lambda run: probe_problems.extend(recovery(run))) if attempt == 2 else None
+    lock_problems = []
+
+    def then(run):
+        probe_problems.extend(recovery(run))
+        lock_problems.extend(pinned_versions(run))
+
     started = time.monotonic()
-    kernel.execute(nb, f"{path.name} (run {attempt})", then=then)
-    return nbformat.writes(nb), time.monotonic() - started, probe_problems
+    kernel.execute(nb, f"{path.name} (run {attempt})", then=then if attempt == 2 else None)
+    return nbformat.writes(nb), time.monotonic() - started, probe_problems, lock_problems
 
 
 def check(names=(), save_dir=None):
@@ -156,11 +187,12 @@ def check(names=(), save_dir=None):
     results = kernel.in_parallel(_run, [(str(path), attempt) for path in paths for attempt in (1, 2)])
     for path in paths:
         reporter.report(f"format {path.name}", check_format(path))
-        runs, probe_problems = [], []
+        runs, probe_problems, lock_problems = [], [], []
         for attempt in (1, 2):
-            text, seconds, problems = next(results)
+            text, seconds, problems, lock = next(results)
             nb = nbformat.reads(text, as_version=4)
             probe_problems += problems
+            lock_problems += lock
             reporter.report(f"kernel run {attempt} {path.name} ({seconds:.1f} s)", notebook_failures(nb, path.name))
             runs.append(outputs_of(nb))
             if attempt == 1:
@@ -173,6 +205,7 @@ def check(names=(), save_dir=None):
         reporter.report(f"kernel runs identical {path.name}",
                         f"outputs of code cells {differ} differ between two runs" if differ else None)
         reporter.report(f"recovery {path.name}", probe_problems)
+        reporter.report(f"pinned versions {path.name}", lock_problems)
     if save_dir:
         say(f"executed notebooks saved in {save_dir}")
     return reporter.finish()

@@ -85,6 +85,10 @@ def kernelspec(steps):
     spec = json.loads(path.read_text())
     spec["argv"] = [str(ROOT / "scripts" / "kernel"), str(EVCXR), "--control_file", "{connection_file}"]
     spec["display_name"] = "Rust (llm-math)"
+    # Kernels start through the project's provisioner: in JupyterLab it can hand
+    # over a spare kernel whose setup cell already ran (llm_math_tools/spare.py);
+    # anywhere else it starts them as jupyter_client's LocalProvisioner does.
+    spec.setdefault("metadata", {})["kernel_provisioner"] = {"provisioner_name": "llm-math-spare"}
     path.write_text(json.dumps(spec, indent=2))
     steps.done(f"display name {spec['display_name']!r}")
 

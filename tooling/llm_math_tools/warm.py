@@ -27,15 +27,19 @@ from .report import say
 from .rule import notebook_failures
 
 
+def without_comments(source):
+    """A setup cell without its comment lines: comments do not change what the kernel builds,
+    so cells differing only in them are one setup (warmed once, served by one spare kernel)."""
+    return "\n".join(line for line in source.splitlines() if not line.strip().startswith("//"))
+
+
 def setup_cells(names=()):
     """Each distinct setup cell, without comments, mapped to the first notebook that has it."""
     cells = {}
     for path in kernel.notebooks(names):
         code = kernel.code_cells(kernel.read(path))
         if code:
-            # Comments do not change what the kernel builds; cells differing only in them warm once.
-            source = "\n".join(line for line in code[0].source.splitlines() if not line.strip().startswith("//"))
-            cells.setdefault(source, path.name)
+            cells.setdefault(without_comments(code[0].source), path.name)
     return cells
 
 
@@ -45,7 +49,7 @@ def by_use():
     for path in kernel.notebooks():
         code = kernel.code_cells(kernel.read(path))
         if code:
-            source = "\n".join(line for line in code[0].source.splitlines() if not line.strip().startswith("//"))
+            source = without_comments(code[0].source)
             uses[source] = uses.get(source, 0) + 1
     return sorted(uses, key=lambda source: -uses[source])
 

@@ -1,10 +1,11 @@
-"""The two-runs comparison (llm_math_tools.checks.outputs_of) sees what Jupyter shows."""
+"""The two-runs comparison (llm_math_tools.checks.outputs_of) sees what Jupyter shows; the
+pinned-versions check (checks.unpinned) sees a kernel that drifted from Cargo.lock."""
 
 import unittest
 
 import nbformat
 
-from llm_math_tools.checks import outputs_of
+from llm_math_tools.checks import outputs_of, unpinned
 
 
 def notebook(*outputs):
@@ -33,3 +34,30 @@ class TwoRuns(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+PINNED = """version = 4
+
+[[package]]
+name = "hashbrown"
+version = "0.17.1"
+source = "registry+https://github.com/rust-lang/crates.io-index"
+
+[[package]]
+name = "llm-math"
+version = "0.1.0"
+"""
+
+
+class PinnedVersions(unittest.TestCase):
+    def lock(self, *packages):
+        return "version = 4\n" + "".join(f'\n[[package]]\nname = "{n}"\nversion = "{v}"\n' for n, v in packages)
+
+    def test_a_kernel_on_the_pinned_versions_passes(self):
+        self.assertEqual(unpinned(self.lock(("ctx", "1.0.0"), ("hashbrown", "0.17.1"), ("llm-math", "0.1.0")), PINNED), [])
+
+    def test_a_newer_compatible_version_is_named(self):
+        self.assertEqual(unpinned(self.lock(("ctx", "1.0.0"), ("hashbrown", "0.17.2")), PINNED), ["hashbrown 0.17.2"])
+
+    def test_a_package_the_project_does_not_use_is_named(self):
+        self.assertEqual(unpinned(self.lock(("rand", "0.9.2")), PINNED), ["rand 0.9.2"])
