@@ -8,6 +8,8 @@ cell, what was lost, what to do), no backtrace, and what is left afterwards:
 
 - the session's first `?`, in a cell's last expression: the value still shows
   through the crate's display, not as Debug text;
+- a `:dep` of a crate the project does not use: it works, and the kernel's
+  other crates stay at the versions Cargo.lock pins;
 - a panic in the cell's own code, and one inside a library (ndarray): error
   reply naming the cell's line; variables defined before are kept;
 - an error returned with `?`: the same, with the crate's message;
@@ -24,8 +26,10 @@ cell, what was lost, what to do), no backtrace, and what is left afterwards:
 
 import queue
 import time
+from pathlib import Path
 
-from . import KERNEL, NOTEBOOKS
+from . import KERNEL, NOTEBOOKS, ROOT
+from .checks import unpinned
 from .report import Reporter, say
 
 SETUP = ':dep llm-math = { path = "../crates/llm-math" }\nuse llm_math::prelude::*;'
@@ -160,6 +164,18 @@ def runaway():
         problems = expect_value(kernel, "let x = array![1.0, 2.0, 3.0];\nsoftmax(&x)?",
                                 "[0.0900, 0.2447, 0.6652]  shape (3,)")
         reporter.report("the first cell using ? shows the crate's display, as every later one does", problems)
+
+        # A dependency the project does not pin: resolved for the learner, while the course's
+        # crates stay at Cargo.lock's versions (scripts/kernel's EVCXR_CARGO_LOCK).
+        problems = expect_value(kernel, ':dep dissimilar = "=1.0.11"\ndissimilar::diff("abc", "abd").len()', "3")
+        reply, outputs = kernel.run('std::env::var("EVCXR_TMPDIR").unwrap_or_default()')
+        lock = Path(text_of(outputs).strip().strip('"')) / "Cargo.lock"
+        wrong = unpinned(lock.read_text(), (ROOT / "Cargo.lock").read_text()) if lock.is_file() else ["no Cargo.lock"]
+        if wrong != ["dissimilar 1.0.11"]:
+            problems.append(f"after the :dep, the kernel's lock differs from the project's by {wrong}, "
+                            "not by the one new crate")
+        problems += expect_value(kernel, "kept + 1", "42")
+        reporter.report("a :dep of a crate the project does not use works; the course's crates stay pinned", problems)
 
         reply, outputs = kernel.run("let v: Vec<i32> = Vec::new();\nlet i = 3;\nv[i]")
         problems = expect_error(reply, outputs, ["panicked at line 3", "index out of bounds"], "panic")
