@@ -1,4 +1,4 @@
-"""A spare kernel kept ready in JupyterLab, so that opening a notebook finds its setup cell done.
+"""Spare kernels kept ready in JupyterLab, so that opening a notebook finds its setup cell done.
 
 A fresh Rust kernel spends seconds before its first answer: evcxr starts, the
 setup cell (`:dep llm-math …` and `use llm_math::prelude::*;`) loads the
@@ -6,32 +6,39 @@ crate's compiled dependency graph, and rust-analyzer reads that graph. Two
 pieces, both standard Jupyter hooks, move that wait to a moment nobody is
 waiting:
 
-- a server extension (`load_jupyter_server_extension`, enabled by scripts/lab)
-  starts one spare kernel when JupyterLab starts, in `notebooks/` like any
-  notebook's kernel, and runs in it, silently, the setup cell most of the
-  notebooks share (a silent request leaves the execution count at 0, so the
-  notebook's own first cell is still [1]), then waits until the kernel's
-  background work on that cell (rust-analyzer reading the dependency graph)
-  is done;
+- a server extension (`_load_jupyter_server_extension`, enabled by
+  scripts/lab) starts, when JupyterLab starts, one spare kernel for each
+  distinct setup cell of the course (`warm.by_use`: the most used first, one
+  after another), in `notebooks/` like any notebook's kernel. Each runs its
+  setup cell as a silent request (not counted, so the notebook's own first
+  cell is still [1]; the patched evcxr_jupyter honours that), then waits
+  until the kernel's background work on it (rust-analyzer reading the
+  dependency graph) is done;
 - a kernel provisioner (`SpareKernelProvisioner`, named `llm-math-spare` in
   the kernel's kernel.json) starts every kernel of the course. When JupyterLab
-  starts one for a notebook whose first code cell is that setup cell (comment
-  lines aside), in the same folder, it hands over the spare (its process and its connection)
-  and the pool starts the next spare. Any other kernel — another setup cell,
-  another folder, no spare ready, no JupyterLab (the tests, nbconvert, the
-  benchmark) — starts the ordinary way, through jupyter_client's
-  LocalProvisioner.
+  starts one for a notebook whose first code cell is a spare's setup cell
+  (comment lines aside), in the same folder, it hands over that spare (its
+  process and its connection), and the pool starts the next one
+  REFILL_DELAY seconds later (not at once: it would take a core from the
+  notebook that just opened). Any other kernel — another setup cell, another
+  folder, no spare ready, no JupyterLab (the tests, nbconvert, the
+  benchmark's own kernels) — starts the ordinary way, as jupyter_client's
+  LocalProvisioner does. A restart takes a spare too.
 
 The notebook then runs its setup cell again in that kernel: `:dep` with the
 same dependency and the same `use` change nothing, so the kernel is in the
 state a fresh kernel reaches after the same cell, and the cell's outputs are
-the same. A learner who edits the setup cell before running it gets the spare
-too (the file on disk decided); their edited cell then changes that kernel as
+the same. Two differences a learner can meet: a cell run before the setup
+cell finds the crate already loaded (a fresh kernel would not know
+`array!`), and a setup cell edited before it first runs changes a kernel
+that already ran the original (the file on disk decided the handover), as
 rerunning an edited cell changes any kernel.
 
-Each spare holds its own build directory (scripts/kernel), as every kernel
-does. Spares end with the server (atexit), and with SIGTERM if the server
-dies without cleaning up (PR_SET_PDEATHSIG), so none is left behind.
+Each spare holds its own build directory (scripts/kernel) and the memory of
+a kernel that ran its setup cell (1.4–1.9 GB, docs/performance.md);
+LLM_MATH_SPARES=N keeps only the N most used, 0 none. Spares end with the
+server (atexit), and get SIGTERM if the server dies without cleaning up
+(PR_SET_PDEATHSIG), so none is left behind.
 """
 
 import asyncio
