@@ -690,7 +690,8 @@ impl fmt::Display for Schedule {
 /// ```
 ///
 /// # Errors
-/// [`Error::InvalidArgument`] unless `max_norm` is finite and > 0, or if
+/// [`Error::InvalidArgument`] unless `max_norm` is finite and at least
+/// `f64::MIN_POSITIVE` (2.2e-308; below it the rounded result would be longer), or if
 /// the norm itself is beyond f64; [`Error::NonFinite`] for a NaN or
 /// infinite gradient. `grads` is unchanged on error.
 ///
@@ -706,9 +707,7 @@ impl fmt::Display for Schedule {
 /// # Ok::<(), llm_math::Error>(())
 /// ```
 pub fn clip_grad_norm(grads: &mut Array1<f64>, max_norm: f64) -> Result<f64> {
-    if !(max_norm.is_finite() && max_norm > 0.0) {
-        return Err(Error::invalid("max_norm", max_norm, "the largest gradient norm must be finite and > 0"));
-    }
+    check_max_norm("max_norm", max_norm)?;
     check_finite("clip_grad_norm", &grads.view())?;
     let norm = crate::linalg::norm(grads.view());
     if !norm.is_finite() {
@@ -716,9 +715,24 @@ pub fn clip_grad_norm(grads: &mut Array1<f64>, max_norm: f64) -> Result<f64> {
     }
     if norm > max_norm {
         let factor = max_norm / norm;
-        grads.mapv_inplace(|g| g * factor);
+        if factor >= f64::MIN_POSITIVE {
+            grads.mapv_inplace(|g| g * factor);
+        } else {
+            // A subnormal factor keeps only a few bits: scale through the unit vector instead.
+            grads.mapv_inplace(|g| (g / norm) * max_norm);
+        }
     }
     Ok(norm)
+}
+
+/// A clipping bound: finite and at least f64's smallest normal number. Below it the
+/// clipped entries are subnormal and round to a vector longer than the bound.
+pub(crate) fn check_max_norm(name: &'static str, max_norm: f64) -> Result<()> {
+    if max_norm.is_finite() && max_norm >= f64::MIN_POSITIVE {
+        Ok(())
+    } else {
+        Err(Error::invalid(name, max_norm, "the largest gradient norm must be finite and at least 2.2e-308 (f64::MIN_POSITIVE)"))
+    }
 }
 
 fn check_lr(lr: f64) -> Result<()> {

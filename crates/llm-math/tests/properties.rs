@@ -2514,6 +2514,25 @@ fn fixed_bigram_with_a_huge_smoothing_is_still_a_distribution() {
 }
 
 #[test]
+fn fixed_clip_grad_norm_keeps_its_bound_near_the_bottom_of_f64() {
+    // Found in review: clipping [1, -1] to 5e-324 gave entries of 5e-324 each, a norm of
+    // 7e-324, longer than the bound. A subnormal bound is now refused (named), and a
+    // subnormal factor (a huge norm clipped to a small bound) goes through the unit vector.
+    let mut g = array![1.0, -1.0];
+    let e = clip_grad_norm(&mut g, 5e-324).unwrap_err();
+    assert!(e.to_string().contains("max_norm") && e.to_string().contains("2.2e-308"), "{e}");
+    assert_eq!(g, array![1.0, -1.0]);
+    for (big, bound) in [(1e300, 1e-10), (1e308, f64::MIN_POSITIVE), (3.0, f64::MIN_POSITIVE)] {
+        let mut g = array![big, -big, big / 3.0];
+        let norm = clip_grad_norm(&mut g, bound).unwrap();
+        let after = llm_math::linalg::norm(&g);
+        assert!(after <= bound * (1.0 + 1e-12), "{big:e} clipped to {bound:e}: norm {after:e} (was {norm:e})");
+        assert!(after >= bound * (1.0 - 1e-12), "{big:e} clipped to {bound:e}: norm {after:e}, too short");
+        assert!((g[0] / g[2] - 3.0).abs() < 1e-9, "direction changed: {g}");
+    }
+}
+
+#[test]
 fn fixed_layer_norm_of_a_constant_row_is_zero() {
     // Found by transformer_layers: Σx/d rounded one ulp off a constant row of 532365.24, and
     // (x − μ)/√(σ² + ε) turned that rounding into 3.7e-8 instead of 0.

@@ -263,6 +263,7 @@ fn train_refuses_bad_settings_with_their_names() {
         (TrainConfig { lr: -1e-3, ..ok }, "`lr`"),
         (TrainConfig { lr: f64::NAN, ..ok }, "`lr`"),
         (TrainConfig { clip: 0.0, ..ok }, "`clip`"),
+        (TrainConfig { clip: 1e-310, ..ok }, "`clip`"), // subnormal: the clipped rounding overshoots
         (TrainConfig { warmup: 10, ..ok }, "`warmup`"),
         (TrainConfig { context: 9, ..ok }, "`context`"),
         (TrainConfig { batch_size: 0, ..ok }, "`batch_size`"),

@@ -63,9 +63,7 @@ impl TrainConfig {
         if !(self.lr.is_finite() && self.lr > 0.0) {
             return Err(Error::invalid("lr", self.lr, "the learning rate must be finite and > 0"));
         }
-        if !(self.clip.is_finite() && self.clip > 0.0) {
-            return Err(Error::invalid("clip", self.clip, "the largest gradient norm must be finite and > 0"));
-        }
+        crate::optim::check_max_norm("clip", self.clip)?;
         if self.warmup == 0 || self.warmup >= self.steps {
             return Err(Error::invalid("warmup", self.warmup, format!("need 1 ≤ warmup < steps (steps = {})", self.steps)));
         }
@@ -166,7 +164,7 @@ fn work(replica: &mut Gpt, ids: &[usize], windows: &[usize], len: usize) -> Resu
 ///
 /// # Errors
 /// [`Error::InvalidArgument`] for a learning rate that is not both finite
-/// and above 0, a clip that is not above 0, a warmup not in `1..steps`, a context
+/// and above 0, a clip below 2.2e-308 (or not finite), a warmup not in `1..steps`, a context
 /// longer than the model's `max_len`, a split shorter than one window or
 /// with an id outside the vocabulary; an error of a step (a diverged loss)
 /// stops the loop and is returned; the model keeps the last good parameters.
