@@ -145,15 +145,26 @@ def unpinned(lock_text, pinned_text):
             if p["name"] != "ctx" and (p["name"], p["version"]) not in pinned]
 
 
+# A cell that shows the kernel's build directory (scripts/kernel's EVCXR_TMPDIR).
+BUILD_DIR_CELL = 'std::env::var("EVCXR_TMPDIR").unwrap_or_default()'
+
+
+def unpinned_in(shown):
+    """`unpinned` for the Cargo.lock of the build directory a BUILD_DIR_CELL showed (its text),
+    or None when there is no such lock."""
+    lock = Path(shown.strip().strip('"')) / "Cargo.lock"
+    if not shown.strip() or not lock.is_file():
+        return None
+    return unpinned(lock.read_text(), (ROOT / "Cargo.lock").read_text())
+
+
 def pinned_versions(run):
     """Problems with the versions the kernel behind `run` built against (empty when all are pinned)."""
-    cell = run('std::env::var("EVCXR_TMPDIR").unwrap_or_default()')
+    cell = run(BUILD_DIR_CELL)
     text = "".join(o.get("data", {}).get("text/plain", "") for o in cell.outputs if o.output_type == "execute_result")
-    folder = text.strip().strip('"')
-    lock = Path(folder) / "Cargo.lock"
-    if not folder or not lock.is_file():
+    wrong = unpinned_in(text)
+    if wrong is None:
         return [f"the kernel's build directory has no Cargo.lock (EVCXR_TMPDIR is {text!r})"]
-    wrong = unpinned(lock.read_text(), (ROOT / "Cargo.lock").read_text())
     return [f"the kernel built against versions Cargo.lock does not pin: {', '.join(wrong)}"] if wrong else []
 
 

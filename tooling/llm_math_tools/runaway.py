@@ -26,10 +26,9 @@ cell, what was lost, what to do), no backtrace, and what is left afterwards:
 
 import queue
 import time
-from pathlib import Path
 
-from . import KERNEL, NOTEBOOKS, ROOT
-from .checks import unpinned
+from . import KERNEL, NOTEBOOKS
+from .checks import BUILD_DIR_CELL, unpinned_in
 from .report import Reporter, say
 
 SETUP = ':dep llm-math = { path = "../crates/llm-math" }\nuse llm_math::prelude::*;'
@@ -168,9 +167,8 @@ def runaway():
         # A dependency the project does not pin: resolved for the learner, while the course's
         # crates stay at Cargo.lock's versions (scripts/kernel's EVCXR_CARGO_LOCK).
         problems = expect_value(kernel, ':dep dissimilar = "=1.0.11"\ndissimilar::diff("abc", "abd").len()', "3")
-        reply, outputs = kernel.run('std::env::var("EVCXR_TMPDIR").unwrap_or_default()')
-        lock = Path(text_of(outputs).strip().strip('"')) / "Cargo.lock"
-        wrong = unpinned(lock.read_text(), (ROOT / "Cargo.lock").read_text()) if lock.is_file() else ["no Cargo.lock"]
+        reply, outputs = kernel.run(BUILD_DIR_CELL)
+        wrong = unpinned_in(text_of(outputs)) or ["no Cargo.lock"]
         if wrong != ["dissimilar 1.0.11"]:
             problems.append(f"after the :dep, the kernel's lock differs from the project's by {wrong}, "
                             "not by the one new crate")

@@ -44,7 +44,6 @@ server (atexit), and get SIGTERM if the server dies without cleaning up
 import asyncio
 import atexit
 import ctypes
-import json
 import os
 import signal
 import time
@@ -56,7 +55,7 @@ from jupyter_client.connect import write_connection_file
 from jupyter_client.launcher import launch_kernel
 from jupyter_client.provisioning import LocalProvisioner
 
-from . import NOTEBOOKS, warm
+from . import NOTEBOOKS, kernel, warm
 
 REFILL_DELAY = 20  # seconds between a handover and the start of the next spare
 WARM_TIMEOUT = 900  # seconds for the spare's setup cell (a cold cache compiles the dependency tree)
@@ -65,14 +64,10 @@ WARM_TIMEOUT = 900  # seconds for the spare's setup cell (a cold cache compiles 
 def setup_of(path):
     """A notebook file's first code cell without comments (`warm.without_comments`), or None."""
     try:
-        nb = json.loads(Path(path).read_text())
+        cells = kernel.code_cells(kernel.read(path))
     except (OSError, ValueError, TypeError):
         return None
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") == "code":
-            source = cell.get("source", "")
-            return warm.without_comments("".join(source) if isinstance(source, list) else source)
-    return None
+    return warm.without_comments(cells[0].source) if cells else None
 
 
 def _die_with_parent():
