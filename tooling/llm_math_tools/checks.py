@@ -104,6 +104,35 @@ def outputs_of(nb):
     return result
 
 
+def first_difference(first, second):
+    """Where two runs' outputs of one cell first part, as one line of each run."""
+    a, b = _lines(first), _lines(second)
+    for n, (x, y) in enumerate(zip(a, b), 1):
+        if x != y:
+            return f"output line {n} is {_short(x)} in run 1 and {_short(y)} in run 2"
+    longer, name = (a, "run 1") if len(a) > len(b) else (b, "run 2")
+    n = min(len(a), len(b))
+    return f"{name} has {len(longer) - n} more output line(s), from line {n + 1}: {_short(longer[n])}"
+
+
+def _lines(outputs):
+    """A cell's outputs as text lines: each output's kind, then its text or data."""
+    lines = []
+    for output in outputs:
+        lines.append(f"[{output.get('output_type')} {output.get('name', '')}]".replace(" ]", "]"))
+        if "text" in output:
+            lines += as_str(output["text"]).splitlines()
+        for mime, data in sorted(output.get("data", {}).items()):
+            lines += [f"{mime}: {line}" for line in as_str(data).splitlines()]
+        if "ename" in output:
+            lines.append(f"{output['ename']}: {output.get('evalue', '')}")
+    return lines
+
+
+def _short(line, limit=120):
+    return repr(line if len(line) <= limit else line[:limit] + "…")
+
+
 def variables(run):
     """The kernel's variables as (name, type) pairs, from evcxr's `:vars`."""
     cell = run(":vars")
@@ -214,7 +243,8 @@ def check(names=(), save_dir=None):
                 nbformat.write(nb, save_dir / path.name)
         differ = [n for n, (a, b) in enumerate(zip(*runs), 1) if a != b]
         reporter.report(f"kernel runs identical {path.name}",
-                        f"outputs of code cells {differ} differ between two runs" if differ else None)
+                        f"outputs of code cells {differ} differ between two runs; cell {differ[0]}: "
+                        + first_difference(*(run[differ[0] - 1] for run in runs)) if differ else None)
         reporter.report(f"recovery {path.name}", probe_problems)
         reporter.report(f"pinned versions {path.name}", lock_problems)
     if save_dir:

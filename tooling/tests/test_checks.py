@@ -5,7 +5,7 @@ import unittest
 
 import nbformat
 
-from llm_math_tools.checks import outputs_of, unpinned
+from llm_math_tools.checks import first_difference, outputs_of, unpinned
 
 
 def notebook(*outputs):
@@ -25,6 +25,15 @@ class TwoRuns(unittest.TestCase):
         one = outputs_of(notebook(stream("head 0\nhead 1\n")))
         two = outputs_of(notebook(stream("head 0\n"), stream("head 1\n")))
         self.assertEqual(one, two)
+
+    def test_a_difference_is_reported_with_the_lines_that_differ(self):
+        short = outputs_of(notebook(stream("step 0 loss 4.17\n")))[0]
+        full = outputs_of(notebook(stream("step 0 loss 4.17\n"), stream("step 500 loss 2.31\n")))[0]
+        self.assertEqual(first_difference(full, short),
+                         "run 1 has 1 more output line(s), from line 3: 'step 500 loss 2.31'")
+        changed = outputs_of(notebook(stream("step 0 loss 4.18\n")))[0]
+        self.assertEqual(first_difference(short, changed),
+                         "output line 2 is 'step 0 loss 4.17' in run 1 and 'step 0 loss 4.18' in run 2")
 
     def test_different_text_or_stream_is_still_a_difference(self):
         self.assertNotEqual(outputs_of(notebook(stream("head 0\n"))), outputs_of(notebook(stream("head 1\n"))))

@@ -1,10 +1,11 @@
-"""The many-kernels stage's comparison of the shared cache with each kernel's build directory."""
+"""The many-kernels stage's comparison of the shared cache with each kernel's build directory,
+and its check that no dependency names another kernel's files."""
 
 import tempfile
 import unittest
 from pathlib import Path
 
-from llm_math_tools.concurrent import _differing_builds
+from llm_math_tools.concurrent import _differing_builds, _foreign_dep_info
 
 
 def layout(root, slot_files):
@@ -53,6 +54,49 @@ class DifferingBuilds(unittest.TestCase):
         empty = self.root / "empty"
         (empty / "evcxr").mkdir(parents=True)
         self.assertIn("holds no compiled dependency", _differing_builds(empty)[0])
+
+
+def dep_info(root, where, text):
+    path = root / where
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+SERDE = ("{t}/x86_64-unknown-linux-gnu/debug/deps/serde-abc.d: /registry/serde/src/lib.rs "
+         "{t}/x86_64-unknown-linux-gnu/debug/build/serde-123/out/private.rs\n")
+
+
+class ForeignDepInfo(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.root = Path(self.tmp.name)
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def slot(self, n):
+        return f"kernels/{n}/target"
+
+    def test_the_placeholder_in_the_cache_and_each_slot_naming_its_own_files_pass(self):
+        dep_info(self.root, "evcxr/1234/serde-abc.d", SERDE.format(t="<target_dir>"))
+        for n in (0, 1):
+            t = str(self.root / self.slot(n))
+            dep_info(self.root, f"{self.slot(n)}/x86_64-unknown-linux-gnu/debug/deps/serde-abc.d", SERDE.format(t=t))
+        self.assertEqual(_foreign_dep_info(self.root), [])
+
+    def test_a_slot_naming_another_slots_out_dir_and_a_cached_absolute_path_are_named(self):
+        t0 = str(self.root / self.slot(0))
+        dep_info(self.root, "evcxr/1234/serde-abc.d", SERDE.format(t=t0))
+        dep_info(self.root, f"{self.slot(0)}/x86_64-unknown-linux-gnu/debug/deps/serde-abc.d", SERDE.format(t=t0))
+        dep_info(self.root, f"{self.slot(1)}/x86_64-unknown-linux-gnu/debug/deps/serde-abc.d", SERDE.format(t=t0))
+        problems = _foreign_dep_info(self.root)
+        self.assertEqual(len(problems), 2, problems)
+        self.assertIn("the cache's evcxr/1234/serde-abc.d names a kernel build directory", problems[0])
+        self.assertIn("kernels/1/target/x86_64-unknown-linux-gnu/debug/deps/serde-abc.d names files under", problems[1])
+
+    def test_no_dep_info_anywhere_is_a_failure_not_a_pass(self):
+        (self.root / "evcxr").mkdir()
+        self.assertIn("neither the cache nor", _foreign_dep_info(self.root)[0])
 
 
 if __name__ == "__main__":
