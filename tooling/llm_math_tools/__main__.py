@@ -2,7 +2,7 @@
 
 The scripts in scripts/ call these; they are also handy on their own:
   setup [--no-warm] [--browser]     set-up after the venv (scripts/setup runs this)
-  test [--no-browser]               every test stage (scripts/test runs this)
+  test [--no-browser] [--no-image]  every test stage (scripts/test runs this)
   check [NOTEBOOK ...] [--save DIR] the notebook tests in the real kernel
   export [--out DIR] [--executed DIR] [NOTEBOOK ...]
                                     the offline HTML site (scripts/export-html)
@@ -13,6 +13,8 @@ The scripts in scripts/ call these; they are also handy on their own:
   perturb [NOTEBOOK ...]            the perturbation test (floats ×1.1 per cell, then all at once)
   many                              many kernels at once: 4 notebooks together, cold then warm cache
   runaway                           failing and runaway cells (panic, ?, interrupt, crash, replay) in the kernel
+  image [--no-build] [--measure]    the classroom image: build it from a fresh clone, serve notebook 01
+                                    from it (docs/deploy.md); --measure: memory and CPU of 1, 2, 4 kernels
 NOTEBOOK selects notebooks whose file name contains it, e.g. 03.
 """
 
@@ -35,6 +37,7 @@ def main(argv):
                    help="warm the most used setup cell now and the others in the background (scripts/lab)")
     p = commands.add_parser("test", help="every test stage")
     p.add_argument("--no-browser", action="store_true", help="stop after the kernel runs (no export, no Chromium)")
+    p.add_argument("--no-image", action="store_true", help="skip the classroom image's stage (podman; about 20 min)")
     p = commands.add_parser("check", help="the notebook tests in the real kernel")
     p.add_argument("notebooks", nargs="*")
     p.add_argument("--save", type=Path, help="write the executed notebooks (first run) here")
@@ -53,6 +56,10 @@ def main(argv):
     p.add_argument("notebooks", nargs="*")
     commands.add_parser("many", help="many kernels at once, cold then warm cache")
     commands.add_parser("runaway", help="failing and runaway cells in the real kernel")
+    p = commands.add_parser("image", help="the classroom image: built, run, one notebook served from it")
+    p.add_argument("--no-build", action="store_true", help="test the image already built (localhost/llm-math:test)")
+    p.add_argument("--measure", action="store_true",
+                   help="instead: memory and CPU of 1, 2 and 4 kernels running notebook 01 at once in the image")
     args = parser.parse_args(argv)
 
     # The project's kernel, registered inside the venv, for nbclient and every child process.
@@ -63,7 +70,7 @@ def main(argv):
         return setup(with_warm=not args.no_warm, with_browser=args.browser, warm_later=args.warm_later)
     if args.command == "test":
         from .suite import test
-        return test(browser=not args.no_browser)
+        return test(browser=not args.no_browser, with_image=not args.no_image)
     if args.command == "check":
         from .checks import check
         return check(args.notebooks, save_dir=args.save)
@@ -82,6 +89,9 @@ def main(argv):
     if args.command == "runaway":
         from .runaway import runaway
         return runaway()
+    if args.command == "image":
+        from . import image
+        return image.measure() if args.measure else image.test(build=not args.no_build)
     if args.command == "warm":
         from .warm import warm
         return warm(args.notebooks)

@@ -16,6 +16,10 @@
    notebooks, the site checked as files and in headless Chromium
    (tests/browser/site.mjs), and JupyterLab driven by Playwright
    (tests/browser/lab.mjs)
+8. the classroom image (`image`, unless `with_image` or `browser` is false): built from a fresh
+   clone with podman, JupyterLab started from it as a non-root user with an
+   empty home, notebook 01 run through it; its first kernel must take every
+   dependency from the image's warm cache (docs/deploy.md)
 
 Stops at the first stage that fails, naming it.
 """
@@ -26,7 +30,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import ROOT, SHARED_CACHE, VENV, checks, concurrent, export, install, perturb, runaway
+from . import ROOT, SHARED_CACHE, VENV, checks, concurrent, export, image, install, perturb, runaway
 from .report import Steps, say
 
 
@@ -43,7 +47,7 @@ def command(steps, what, *cmd):
     stage(steps, what, subprocess.run([str(c) for c in cmd], cwd=ROOT).returncode)
 
 
-def test(browser=True):
+def test(browser=True, with_image=True):
     steps = Steps()
     # The crate's builds (default features, then polars) in the target directory every
     # clone on this machine shares: another clone rebuilds only the project's own crates.
@@ -81,5 +85,10 @@ def test(browser=True):
                     "(screenshots in site-screens/)", "node", "tests/browser/site.mjs", site, ROOT / "site-screens")
             command(steps, "Real clients: JupyterLab in Chromium — open, run all, edit, rerun (tests/browser/lab.mjs)",
                     "node", "tests/browser/lab.mjs")
+    if browser and with_image:  # --no-browser stops after the kernel runs: no image either
+        what = ("The classroom image: built from a fresh clone (podman), JupyterLab from it as uid 1000 with an "
+                "empty home, notebook 01 through it, no dependency compiled by the first kernel")
+        steps.step(what)
+        stage(steps, what, image.test())
     say("\nAll tests passed.")
     return 0
