@@ -254,6 +254,8 @@ def test(build=True):
             reporter.report("the image builds from a fresh clone", [] if status == 0 else [f"podman build exited with {status}"])
             if status != 0:
                 return reporter.finish()
+            # The image this tag named before is now unnamed: gone, so builds do not fill the disk.
+            subprocess.run(["podman", "image", "prune", "--force"], capture_output=True)
             steps.done(f"{build_s / 60:.1f} min")
     size = image_size()
     say(f"    image {IMAGE}: {size / 1e9:.2f} GB")
@@ -275,6 +277,9 @@ def test(build=True):
                         ["no entry of the image's compilation cache was linked into the user's home"])
         say(f"    first kernel: session {first.start_s:.1f} s + setup cell {setup_s:.1f} s = {first.start_s + setup_s:.1f} s "
             f"({linked} compiled dependencies linked from the image; compiled in the home: {', '.join(crates) or 'nothing'})")
+        slot = container.home / ".cache" / "llm-math-course" / "kernels" / "0"
+        slot_bytes = int(subprocess.run(["du", "-sb", str(slot)], capture_output=True, text=True).stdout.split()[0] or 0)
+        say(f"    the first kernel's build directory in the home: {slot_bytes / 2**20:.0f} MiB")
         second = Session(container, f"llm-math/notebooks/{NOTEBOOK}")
         setup_cell = next(c for c in nbformat.read(NOTEBOOKS / NOTEBOOK, as_version=4).cells if c.cell_type == "code")
         again_s = second.run(setup_cell)
@@ -354,7 +359,8 @@ def measure(counts=(1, 2, 4)):
         # builds the course's crate there. Done here, so the rows measure kernels of a user who
         # has run the course before (the first kernel's cost is the test stage's number).
         steps.step(f"Preparing {max(counts)} build directories in the home (the course's crate built in each)")
-        sessions = [Session(container, f"llm-math/notebooks/{NOTEBOOK}") for _ in range(max(counts))]
+        # A session per path: the server gives a second session for the same path the first's kernel.
+        sessions = [Session(container, f"llm-math/notebooks/kernel-{i}.ipynb") for i in range(max(counts))]
         setup_cell = next(c for c in nbformat.read(NOTEBOOKS / NOTEBOOK, as_version=4).cells if c.cell_type == "code")
         threads = [threading.Thread(target=s.run, args=(nbformat.v4.new_code_cell(setup_cell.source),)) for s in sessions]
         for t in threads:
@@ -368,7 +374,7 @@ def measure(counts=(1, 2, 4)):
             steps.step(f"{n} kernel(s) running {NOTEBOOK} at once")
             time.sleep(3)  # the sessions above are gone
             before = set(_kernel_pids())
-            sessions = [Session(container, f"llm-math/notebooks/{NOTEBOOK}") for _ in range(n)]
+            sessions = [Session(container, f"llm-math/notebooks/kernel-{i}.ipynb") for i in range(n)]
             pids = [p for p in _kernel_pids() if p not in before]
             start_cpu = _usage(pids)[1]
             results, errors = [None] * n, []

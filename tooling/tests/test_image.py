@@ -83,6 +83,39 @@ class KernelLinksTheBaseCache(unittest.TestCase):
             self.assertFalse((cache / "evcxr").exists())
 
 
+class DeployRecipe(unittest.TestCase):
+    """docs/deploy.md's Zero to JupyterHub config.yaml parses and agrees with the image."""
+
+    def setUp(self):
+        import re
+
+        import yaml
+
+        text = (ROOT / "docs" / "deploy.md").read_text()
+        blocks = re.findall(r"```yaml\n(.*?)```", text, re.S)
+        self.assertEqual(len(blocks), 1, "one config.yaml in docs/deploy.md")
+        self.config = yaml.safe_load(blocks[0])
+        self.dockerfile = (ROOT / "Dockerfile").read_text()
+
+    def test_the_user_and_command_are_the_images(self):
+        user = self.config["singleuser"]
+        self.assertIn(f"ARG NB_UID={user['uid']}", self.dockerfile)
+        self.assertEqual(user["cmd"], "jupyterhub-singleuser")
+        self.assertIn("jupyterhub==", (ROOT / "tooling" / "requirements-hub.txt").read_text())
+
+    def test_the_default_url_names_a_notebook_of_the_course(self):
+        url = self.config["singleuser"]["defaultUrl"]
+        prefix = "/lab/tree/llm-math/notebooks/"
+        self.assertTrue(url.startswith(prefix), url)
+        self.assertTrue((ROOT / "notebooks" / url[len(prefix):]).is_file(), url)
+
+    def test_resources_are_set(self):
+        user = self.config["singleuser"]
+        self.assertLessEqual(float(user["cpu"]["guarantee"]), float(user["cpu"]["limit"]))
+        self.assertTrue(user["memory"]["guarantee"] and user["memory"]["limit"])
+        self.assertTrue(self.config["cull"]["enabled"])
+
+
 class BuildCommand(unittest.TestCase):
     def test_builds_the_dockerfile_with_the_debian_base(self):
         cmd = build_command("/ctx", tag="t", base="b")
