@@ -36,12 +36,15 @@ ARG CARGO_HTTP_CAINFO
 # Set-up with JupyterHub's single-user server. The kernels' build directories it warmed are
 # dropped (a user's kernels build in their home, from the warm compilation cache kept here),
 # and the list of built files is written again to match; the set-up's own download caches go.
+# The compilation cache is made read-only: kernels link its entries into their own cache in the
+# home and read them there (evcxr's hit counters, which it would write back, are best effort).
 # The server's settings for the image (tooling/hub/jupyter_server_config.json): figures scale
 # to their cell, as scripts/lab has them, and a kernel idle for an hour with no notebook open
 # on it is shut down, giving its memory (about 1.2 GiB, docs/deploy.md) back.
 RUN scripts/setup --hub \
  && rm -rf .cache/kernels \
  && .venv/bin/python -c "from llm_math_tools import warm, ROOT; warm.record(ROOT / '.cache')" \
+ && chmod -R a-w .cache/evcxr \
  && rm -rf "$HOME/.cache" "$HOME/.npm" \
  && mkdir -p .venv/etc/jupyter/jupyter_server_config.d \
  && cp tooling/hub/jupyter_server_config.json .venv/etc/jupyter/jupyter_server_config.d/llm-math.json

@@ -96,6 +96,22 @@ def tools(steps):
     steps.done()
 
 
+# Lines of the build worth showing as it goes (podman's steps, set-up's steps and their times);
+# the whole output goes to a log, shown in part if the build fails.
+PROGRESS = ("STEP ", "==> ", "    done in ", "  warmed ", "Set-up complete")
+
+
+def _build(cmd, cwd, log):
+    """Runs the build, printing its progress lines indented; returns its exit status."""
+    with open(log, "w") as out, subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                                 text=True, errors="replace") as build:
+        for line in build.stdout:
+            out.write(line)
+            if line.startswith(PROGRESS):
+                say("    | " + line.rstrip()[:200])
+    return build.returncode
+
+
 def image_size(tag=IMAGE):
     out = subprocess.run(["podman", "image", "inspect", "--format", "{{.Size}}", tag],
                          capture_output=True, text=True, check=True).stdout
@@ -129,7 +145,9 @@ class Container:
                 break
             except (OSError, urllib.error.URLError):
                 if time.monotonic() > deadline or not self.running():
-                    raise RuntimeError(f"JupyterLab in the container did not answer:\n{self.logs()}")
+                    logs = self.logs()
+                    self.stop()
+                    raise RuntimeError(f"JupyterLab in the container did not answer:\n{logs}")
                 time.sleep(0.5)
 
     def running(self):
@@ -193,6 +211,19 @@ class Session:
         self.container.api("DELETE", f"sessions/{self.id}")
 
 
+# What cargo itself writes in its home on every build (a lock and its record of what was
+# used): the only files under /opt a user's kernels may change. They land in the container's
+# own writable layer, gone with the container.
+CARGO_BOOKKEEPING = {"/opt/cargo", "/opt/cargo/.global-cache", "/opt/cargo/.package-cache",
+                     "/opt/cargo/.package-cache-mutate"}
+
+
+def writes_to_the_course(diff_lines):
+    """Paths under /opt that `podman diff` lists as changed or added, but cargo's bookkeeping."""
+    paths = [line.split(maxsplit=1)[1] for line in diff_lines if len(line.split(maxsplit=1)) == 2]
+    return [p for p in paths if (p == "/opt" or p.startswith("/opt/")) and p not in CARGO_BOOKKEEPING and p != "/opt"]
+
+
 def compiled_crates(container):
     """Crates the user's kernels compiled: entries of the compilation cache in their home that are not links to the image's."""
     cache = container.home / ".cache" / "llm-math-course" / "evcxr"
@@ -246,8 +277,7 @@ def test(build=True):
             say("    " + " ".join(build_command(".")))
             started = time.monotonic()
             log = Path(tmp) / "build.log"
-            with open(log, "w") as out:
-                status = subprocess.run(build_command(clone), cwd=clone, stdout=out, stderr=subprocess.STDOUT).returncode
+            status = _build(build_command(clone), clone, log)
             build_s = time.monotonic() - started
             if status != 0:
                 say(log.read_text()[-6000:])
@@ -261,7 +291,11 @@ def test(build=True):
     say(f"    image {IMAGE}: {size / 1e9:.2f} GB")
 
     steps.step(f"JupyterLab from the image as uid {UID}, an empty home; {NOTEBOOK} through it")
-    container = Container()
+    try:
+        container = Container()
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        reporter.report("JupyterLab starts from the image", [str(error)])
+        return reporter.finish()
     try:
         first = Session(container, f"llm-math/notebooks/{NOTEBOOK}")
         nb, setup_s = run_notebook(first)
@@ -287,6 +321,10 @@ def test(build=True):
         reporter.report("a second kernel's setup cell in the same home", notebook_failures(
             nbformat.v4.new_notebook(cells=[setup_cell]), "second kernel"))
         say(f"    second kernel (its build directory kept in the home): session {second.start_s:.1f} s + setup cell {again_s:.1f} s")
+        diff = subprocess.run(["podman", "diff", container.name], capture_output=True, text=True, check=True)
+        written = writes_to_the_course(diff.stdout.splitlines())
+        reporter.report("the kernels wrote nothing into the image's course (podman diff under /opt)",
+                        [f"{len(written)} paths changed, e.g. {', '.join(written[:8])}"] if written else [])
         hub = container.exec("/opt/llm-math/scripts/hub-start", "jupyterhub-singleuser", "--version")
         reporter.report("jupyterhub-singleuser runs in the image",
                         [] if hub.returncode == 0 else [f"exit {hub.returncode}: {(hub.stdout + hub.stderr)[-500:]}"])

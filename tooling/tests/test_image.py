@@ -9,7 +9,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from llm_math_tools import ROOT
-from llm_math_tools.image import build_command, compiled_crates, dependencies_compiled, linked_entries
+from llm_math_tools.image import (build_command, compiled_crates, dependencies_compiled, linked_entries,
+                                  writes_to_the_course)
 
 
 def entry(folder, key, crate):
@@ -114,6 +115,18 @@ class DeployRecipe(unittest.TestCase):
         self.assertLessEqual(float(user["cpu"]["guarantee"]), float(user["cpu"]["limit"]))
         self.assertTrue(user["memory"]["guarantee"] and user["memory"]["limit"])
         self.assertTrue(self.config["cull"]["enabled"])
+
+
+class WritesToTheCourse(unittest.TestCase):
+    def test_cargo_bookkeeping_and_the_home_are_allowed(self):
+        lines = ["C /opt/cargo", "A /opt/cargo/.global-cache", "C /opt/cargo/.package-cache", "C /tmp",
+                 "A /tmp/x", "C /etc/hosts"]
+        self.assertEqual(writes_to_the_course(lines), [])
+
+    def test_a_hit_counter_in_the_image_cache_is_named(self):
+        lines = ["C /opt/llm-math/.cache/evcxr/123/hits", "A /opt/cargo/registry/index/x", "C /opt/cargo"]
+        self.assertEqual(writes_to_the_course(lines),
+                         ["/opt/llm-math/.cache/evcxr/123/hits", "/opt/cargo/registry/index/x"])
 
 
 class BuildCommand(unittest.TestCase):
