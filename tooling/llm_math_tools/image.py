@@ -26,10 +26,8 @@ numbers of docs/deploy.md.
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -39,7 +37,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import NOTEBOOKS, ROOT, expected
+from . import NOTEBOOKS, ROOT, expected, install, kernel
 from .report import Reporter, Steps, say
 from .rule import notebook_failures
 
@@ -79,11 +77,7 @@ def tools(steps):
     steps.step("podman, runc and mmdebstrap (Debian's packages)")
     missing = [tool for tool in ("podman", "runc", "mmdebstrap") if not shutil.which(tool)]
     if missing:
-        sudo = [] if os.geteuid() == 0 else ["sudo"]
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        run(*sudo, "apt-get", "update", "-q", env=env, stdout=subprocess.DEVNULL)
-        run(*sudo, "apt-get", "install", "-y", "-q", "--no-install-recommends", *missing, env=env,
-            stdout=subprocess.DEVNULL)
+        install.apt_install(missing)
     steps.done(subprocess.run(["podman", "--version"], capture_output=True, text=True).stdout.strip())
     steps.step(f"The base image {BASE} (mmdebstrap from Debian's archive)")
     if subprocess.run(["podman", "image", "exists", BASE]).returncode == 0:
@@ -224,9 +218,14 @@ def writes_to_the_course(diff_lines):
     return [p for p in paths if (p == "/opt" or p.startswith("/opt/")) and p not in CARGO_BOOKKEEPING and p != "/opt"]
 
 
+def user_cache(container):
+    """The kernels' own compilation cache in the user's home (scripts/hub-start's LLM_MATH_CACHE_DIR)."""
+    return container.home / ".cache" / "llm-math-course" / "evcxr"
+
+
 def compiled_crates(container):
     """Crates the user's kernels compiled: entries of the compilation cache in their home that are not links to the image's."""
-    cache = container.home / ".cache" / "llm-math-course" / "evcxr"
+    cache = user_cache(container)
     crates = []
     for entry in sorted(cache.iterdir()) if cache.is_dir() else []:
         if entry.is_symlink() or not entry.is_dir():
@@ -237,7 +236,7 @@ def compiled_crates(container):
 
 
 def linked_entries(container):
-    cache = container.home / ".cache" / "llm-math-course" / "evcxr"
+    cache = user_cache(container)
     return sum(1 for e in cache.iterdir() if e.is_symlink()) if cache.is_dir() else 0
 
 
@@ -254,13 +253,9 @@ def dependencies_compiled(crates):
 
 def run_notebook(session, name=NOTEBOOK):
     """Every code cell of notebook `name` in `session`; returns (executed notebook, setup cell seconds)."""
-    nb = nbformat.read(NOTEBOOKS / name, as_version=4)
-    setup_s = None
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            seconds = session.run(cell)
-            setup_s = seconds if setup_s is None else setup_s
-    return nb, setup_s
+    nb = kernel.read(NOTEBOOKS / name)
+    seconds = [session.run(cell) for cell in kernel.code_cells(nb)]
+    return nb, seconds[0]
 
 
 def test(build=True):
@@ -311,11 +306,11 @@ def test(build=True):
                         ["no entry of the image's compilation cache was linked into the user's home"])
         say(f"    first kernel: session {first.start_s:.1f} s + setup cell {setup_s:.1f} s = {first.start_s + setup_s:.1f} s "
             f"({linked} compiled dependencies linked from the image; compiled in the home: {', '.join(crates) or 'nothing'})")
-        slot = container.home / ".cache" / "llm-math-course" / "kernels" / "0"
+        slot = user_cache(container).parent / "kernels" / "0"
         slot_bytes = int(subprocess.run(["du", "-sb", str(slot)], capture_output=True, text=True).stdout.split()[0] or 0)
         say(f"    the first kernel's build directory in the home: {slot_bytes / 2**20:.0f} MiB")
         second = Session(container, f"llm-math/notebooks/{NOTEBOOK}")
-        setup_cell = next(c for c in nbformat.read(NOTEBOOKS / NOTEBOOK, as_version=4).cells if c.cell_type == "code")
+        setup_cell = kernel.code_cells(kernel.read(NOTEBOOKS / NOTEBOOK))[0]
         again_s = second.run(setup_cell)
         second.close()
         reporter.report("a second kernel's setup cell in the same home", notebook_failures(
@@ -399,7 +394,7 @@ def measure(counts=(1, 2, 4)):
         steps.step(f"Preparing {max(counts)} build directories in the home (the course's crate built in each)")
         # A session per path: the server gives a second session for the same path the first's kernel.
         sessions = [Session(container, f"llm-math/notebooks/kernel-{i}.ipynb") for i in range(max(counts))]
-        setup_cell = next(c for c in nbformat.read(NOTEBOOKS / NOTEBOOK, as_version=4).cells if c.cell_type == "code")
+        setup_cell = kernel.code_cells(kernel.read(NOTEBOOKS / NOTEBOOK))[0]
         threads = [threading.Thread(target=s.run, args=(nbformat.v4.new_code_cell(setup_cell.source),)) for s in sessions]
         for t in threads:
             t.start()

@@ -166,15 +166,10 @@ def warm_up(steps, later=False):
         warm.record(cache)
 
 
-def browser(steps):
-    """Debian's Chromium, pinned, for the browser tests (apt-get needs root or sudo the first time)."""
-    steps.step(f"Chromium {CHROMIUM_VERSION} for the browser tests")
-    installed = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "chromium"], capture_output=True, text=True).stdout
-    if installed == CHROMIUM_VERSION:
-        steps.done("already installed")
-        return
+def apt_install(packages, hint="(see above)"):
+    """Installs Debian packages (root, or sudo), refreshing the package index only if the first try fails."""
     sudo = [] if os.geteuid() == 0 else ["sudo"]
-    install = [*sudo, "apt-get", "install", "-y", "-q", "--no-install-recommends", f"chromium={CHROMIUM_VERSION}"]
+    install = [*sudo, "apt-get", "install", "-y", "-q", "--no-install-recommends", *packages]
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
     if subprocess.run(install, env=env, capture_output=True).returncode != 0:
         say("    the package index is stale or missing: apt-get update")
@@ -182,8 +177,18 @@ def browser(steps):
         attempt = subprocess.run(install, env=env, capture_output=True, text=True)
         if attempt.returncode != 0:
             say("\n".join((attempt.stdout + attempt.stderr).splitlines()[-20:]))
-            sys.exit(f"set-up: could not install chromium={CHROMIUM_VERSION} (see above; update CHROMIUM_VERSION "
-                     "in tooling/llm_math_tools/install.py if Debian replaced it)")
+            sys.exit(f"set-up: could not install {' '.join(packages)} {hint}")
+
+
+def browser(steps):
+    """Debian's Chromium, pinned, for the browser tests (apt-get needs root or sudo the first time)."""
+    steps.step(f"Chromium {CHROMIUM_VERSION} for the browser tests")
+    installed = subprocess.run(["dpkg-query", "-W", "-f=${Version}", "chromium"], capture_output=True, text=True).stdout
+    if installed == CHROMIUM_VERSION:
+        steps.done("already installed")
+        return
+    apt_install([f"chromium={CHROMIUM_VERSION}"], f"(see above; update CHROMIUM_VERSION in "
+                "tooling/llm_math_tools/install.py if Debian replaced it)")
     version = subprocess.run(["chromium", "--version"], capture_output=True, text=True).stdout.strip()
     steps.done(version)
 
